@@ -1,0 +1,37 @@
+# The two set-up commands of README.md. Both work on a fresh machine with Python >= 3.10.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# torch is pinned: this exact CPU wheel is what the project is tested with.
+TORCH := torch==2.13.0
+
+.PHONY: demo test install install-dev lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet -e .
+
+install-dev: install
+	$(BIN)/pip install --quiet -e ".[dev]"
+
+demo: install
+	$(BIN)/embedlab demo
+
+test: install-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: install-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+bench: install-dev
+	$(BIN)/python benchmarks/encode_throughput.py
+	$(BIN)/python benchmarks/search_latency.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache

@@ -1,0 +1,47 @@
+"""The `embedlab` command line: a thin typer layer over the library.
+
+Each concern has its own module that adds commands to `app`. Errors a user can fix
+(EmbedlabError) are printed without a traceback and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+# Importing a module registers its commands on `app`.
+from embedlab.cli import collections as _collections  # noqa: E402,F401
+from embedlab.cli import core as _core  # noqa: E402,F401
+from embedlab.cli import demo as _demo  # noqa: E402,F401
+from embedlab.cli.common import app, err_console
+from embedlab.errors import EmbedlabError
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(standalone_mode=False)
+    except EmbedlabError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err_console.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted.")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: everything written before this point is kept.")
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+__all__ = ["app", "main"]

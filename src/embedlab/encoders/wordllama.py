@@ -1,0 +1,98 @@
+"""WordLlama: static token vectors cut from an LLM's embedding table (the `wordllama` package)."""
+
+from __future__ import annotations
+
+import shutil
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedlab.encoders.base import Encoder
+from embedlab.errors import EmbedlabError
+
+CONFIG = "l2_supercat"
+DIMS = (64, 128, 256, 512, 1024)
+
+
+def wordllama_cache_dir() -> Path:
+    """A cache folder whose `tokenizers/` holds the tokenizer config the package ships.
+
+    wordllama 0.4.0 looks for its bundled tokenizer under `wordllama/tokenizer/` (singular) while the
+    wheel installs it under `wordllama/tokenizers/`, then falls back to a download. Copying the shipped
+    file into the cache folder it checks next makes loading work offline with the package's own file.
+    """
+    import wordllama
+
+    package = Path(wordllama.__file__).parent
+    cache = Path.home() / ".cache" / "embedlab" / "wordllama"
+    (cache / "tokenizers").mkdir(parents=True, exist_ok=True)
+    for shipped in (package / "tokenizers").glob("*.json"):
+        target = cache / "tokenizers" / shipped.name
+        if not target.exists() or target.stat().st_size != shipped.stat().st_size:
+            shutil.copyfile(shipped, target)
+    return cache
+
+
+class WordLlamaEncoder(Encoder):
+    """Texts as the average of their WordLlama token vectors (no length limit, nothing truncated)."""
+
+    modality = "text"
+
+    def __init__(self, dim: int = 256) -> None:
+        super().__init__()
+        from wordllama import WordLlama
+
+        if dim not in DIMS:
+            raise EmbedlabError(f"wordllama has no {dim}-dim vectors.", f"choose one of {DIMS}.")
+        try:
+            self.model = WordLlama.load(
+                config=CONFIG,
+                dim=256,
+                trunc_dim=None if dim == 256 else dim,
+                cache_dir=wordllama_cache_dir(),
+                disable_download=True,
+            )
+        except FileNotFoundError as exc:
+            raise EmbedlabError(
+                f"wordllama files are missing: {exc}", "reinstall the package: pip install --force-reinstall wordllama"
+            ) from exc
+        self._dim = int(self.model.embedding.shape[1])
+        self.name = "wordllama" if dim == 256 else f"wordllama-{dim}"
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def recipe(self) -> dict[str, Any]:
+        return {
+            "encoder": "wordllama",
+            "model": f"{CONFIG}_256" + ("" if self._dim == 256 else f" truncated to {self._dim}"),
+            "version": f"wordllama {version('wordllama')}",
+            "pooling": "mean of token vectors",
+            "max_tokens": None,
+            "long_text": "all tokens used",
+            "dim": self.dim,
+        }
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """Token strings, in row order of `token_vectors`."""
+        vocab = self.model.tokenizer.get_vocab()
+        tokens = [""] * len(vocab)
+        for token, index in vocab.items():
+            if index < len(tokens):
+                tokens[index] = token
+        return tokens
+
+    @property
+    def token_vectors(self) -> np.ndarray:
+        """The static embedding table, one row per token."""
+        return self.model.embedding
+
+    def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
+        empty = sum(1 for t in texts if not t.strip())
+        self.last_stats.update(empty_texts=empty)
+        return self.model.embed(texts, norm=False, batch_size=batch_size)

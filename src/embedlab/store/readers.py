@@ -1,0 +1,236 @@
+"""Stream records (id, text, metadata) out of text, CSV/TSV, JSONL and Parquet files.
+
+Everything is read lazily, one line or one Parquet row group at a time, so a file of millions of
+lines never sits in memory whole. Errors name the file, the line and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from embedlab.errors import EmbedlabError
+
+FORMATS = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "text",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+TYPE_SAMPLE = 1000
+csv.field_size_limit(64 * 1024 * 1024)
+
+
+@dataclass
+class Record:
+    """One item to embed: `text` may be None or blank (it is then skipped and counted)."""
+
+    id: str | None
+    text: str | None
+    line: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def file_format(path: Path, fmt: str | None = None) -> str:
+    """The reader to use for `path`: from `fmt` or the file extension."""
+    if fmt:
+        if fmt not in set(FORMATS.values()):
+            raise EmbedlabError(f"unknown input format {fmt!r}.", f"use one of {sorted(set(FORMATS.values()))}.")
+        return fmt
+    try:
+        return FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise EmbedlabError(
+            f"cannot tell the format of {path.name} from its extension.",
+            "use .txt (one item per line), .csv, .tsv, .jsonl or .parquet, or pass --format.",
+        ) from None
+
+
+def read_records(
+    path: str | Path, text_column: str | None = None, id_column: str | None = None, fmt: str | None = None
+) -> Iterator[Record]:
+    """Yield the records of a file, lazily. Blank texts are yielded too (the caller counts them)."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise EmbedlabError(f"input file {path} does not exist.", "check the path.")
+    kind = file_format(path, fmt)
+    if kind == "text":
+        if text_column or id_column:
+            raise EmbedlabError("a plain text file has no columns.", "drop --text-column/--id-column, or use CSV.")
+        return (Record(None, line, number) for number, line in decoded_lines(path))
+    if kind in ("csv", "tsv"):
+        return read_delimited(path, "\t" if kind == "tsv" else ",", text_column, id_column)
+    if kind == "jsonl":
+        return read_jsonl(path, text_column, id_column)
+    return read_parquet(path, text_column, id_column)
+
+
+def decoded_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text without newline) for each line; a non-UTF-8 line is an error naming it."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise EmbedlabError(
+                    f"{path.name} is not UTF-8: line {number}, byte {exc.start + 1} ({raw[exc.start : exc.start + 1]!r}).",
+                    "re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8).",
+                ) from None
+            if number == 1:
+                text = text.removeprefix("\ufeff")
+            yield number, text.rstrip("\r\n")
+
+
+def pick_columns(
+    columns: list[str], text_column: str | None, id_column: str | None, path: Path
+) -> tuple[str, str | None]:
+    """Resolve the text and id columns (defaults: 'text' and 'id' when present)."""
+    if text_column is None:
+        if "text" in columns:
+            text_column = "text"
+        elif len(columns) == 1:
+            text_column = columns[0]
+        else:
+            raise EmbedlabError(
+                f"{path.name} has no 'text' column; columns are: {', '.join(columns)}.",
+                "name the column that holds the text with --text-column.",
+            )
+    for role, name in (("text", text_column), ("id", id_column)):
+        if name is not None and name not in columns:
+            raise EmbedlabError(
+                f"{path.name} has no column {name!r} (for the {role}); columns are: {', '.join(columns)}.",
+                f"pass one of them with --{role}-column.",
+            )
+    if id_column is None and "id" in columns and text_column != "id":
+        id_column = "id"
+    return text_column, id_column
+
+
+def read_delimited(path: Path, delimiter: str, text_column: str | None, id_column: str | None) -> Iterator[Record]:
+    lines = decoded_lines(path)
+    line_number = [0]
+
+    def feed() -> Iterator[str]:
+        for number, text in lines:
+            line_number[0] = number
+            yield text
+
+    reader = csv.reader(feed(), delimiter=delimiter)
+    header = next(reader, None)
+    if not header:
+        raise EmbedlabError(f"{path.name} is empty.", "give a file with a header row and at least one row.")
+    header = [name.strip() for name in header]
+    text_column, id_column = pick_columns(header, text_column, id_column, path)
+    meta_columns = [c for c in header if c not in (text_column, id_column)]
+
+    def rows() -> Iterator[Record]:
+        try:
+            for values in reader:
+                if not values:
+                    continue
+                if len(values) != len(header):
+                    raise EmbedlabError(
+                        f"{path.name} line {line_number[0]} has {len(values)} fields, the header has {len(header)}.",
+                        "fix the row (quote fields that contain the delimiter).",
+                    )
+                row = dict(zip(header, values, strict=True))
+                yield Record(
+                    row[id_column] or None if id_column else None,
+                    row[text_column],
+                    line_number[0],
+                    {c: row[c] for c in meta_columns},
+                )
+        except csv.Error as exc:
+            raise EmbedlabError(f"{path.name} line {line_number[0]}: {exc}", "fix the CSV quoting.") from exc
+
+    return typed_metadata(rows(), meta_columns)
+
+
+def typed_metadata(records: Iterator[Record], columns: list[str]) -> Iterator[Record]:
+    """Give CSV strings real types (int, float, bool) decided on the first rows; '' becomes None."""
+    head: list[Record] = []
+    for record in records:
+        head.append(record)
+        if len(head) >= TYPE_SAMPLE:
+            break
+    parsers = {c: infer_parser([r.metadata[c] for r in head]) for c in columns}
+
+    def convert(record: Record) -> Record:
+        for column, parse in parsers.items():
+            value = record.metadata[column]
+            try:
+                record.metadata[column] = parse(value) if value != "" else None
+            except ValueError:
+                record.metadata[column] = value
+        return record
+
+    yield from (convert(r) for r in head)
+    yield from (convert(r) for r in records)
+
+
+def infer_parser(values: Iterable[str]) -> Any:
+    present = [v for v in values if v != ""]
+    for parse in (int, float, parse_bool):
+        try:
+            for value in present:
+                parse(value)
+        except ValueError:
+            continue
+        return parse if present else str
+    return str
+
+
+def parse_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    raise ValueError(value)
+
+
+def read_jsonl(path: Path, text_column: str | None, id_column: str | None) -> Iterator[Record]:
+    columns: tuple[str, str | None] | None = None
+    for number, line in decoded_lines(path):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EmbedlabError(f"{path.name} line {number} is not valid JSON: {exc.msg}.", "fix that line.") from None
+        if not isinstance(obj, dict):
+            raise EmbedlabError(f"{path.name} line {number} is not a JSON object.", "write one {...} per line.")
+        if columns is None:
+            columns = pick_columns(list(obj), text_column, id_column, path)
+        text_key, id_key = columns
+        text = obj.pop(text_key, None)
+        item_id = obj.pop(id_key, None) if id_key else None
+        yield Record(None if item_id is None else str(item_id), text if isinstance(text, str) else None, number, obj)
+
+
+def read_parquet(path: Path, text_column: str | None, id_column: str | None) -> Iterator[Record]:
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise EmbedlabError(f"{path.name} is not a readable Parquet file: {exc}", "check the file.") from exc
+    names = parquet.schema_arrow.names
+    text_key, id_key = pick_columns(names, text_column, id_column, path)
+    number = 0
+    for batch in parquet.iter_batches(batch_size=1024):
+        for row in batch.to_pylist():
+            number += 1
+            text = row.pop(text_key)
+            item_id = row.pop(id_key) if id_key else None
+            metadata = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            yield Record(None if item_id is None else str(item_id), text, number, metadata)
