@@ -43,3 +43,33 @@ def store(tmp_path: Path):
 def _isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may touch the user's real store."""
     monkeypatch.setenv("EMBEDLAB_STORE", str(tmp_path / "default-store"))
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory):
+    """The demo run once on a temp store: 300 Lee news stories in `demo-news` (minilm), landmarks, movies."""
+    from embedlab import demo
+    from embedlab.store import Store
+
+    store = Store(tmp_path_factory.mktemp("demo") / "store")
+    return store, demo.run(store)
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch):
+    """Run `embedlab ARGS...` in-process; returns (exit code, stdout, stderr)."""
+    import sys
+
+    from embedlab.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["embedlab", *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

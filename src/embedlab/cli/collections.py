@@ -41,6 +41,7 @@ def index(
     fmt: Annotated[
         str | None, typer.Option("--format", help="text, csv, tsv, jsonl or parquet (default: from the extension).")
     ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit.")] = 512,
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
     store: StoreOption = None,
@@ -48,7 +49,9 @@ def index(
 ) -> None:
     """Embed a file into a collection. Re-running it updates items by id and never duplicates them."""
     target = Store(store).create(collection, model, **model_options(pooling, long_text))
-    summary = target.add_file(file, text_column=text_column, id_column=id_column, fmt=fmt, show_progress=not as_json)
+    summary = target.add_file(
+        file, text_column=text_column, id_column=id_column, fmt=fmt, show_progress=not as_json, batch_size=batch_size
+    )
     if as_json:
         print_json(summary.as_dict())
     else:

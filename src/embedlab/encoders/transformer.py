@@ -68,7 +68,7 @@ class TransformerEncoder(Encoder):
         pooling: str | None = None,
         max_tokens: int | None = None,
         long_text: str = "window",
-        overlap: int = 32,
+        overlap: int | None = None,
         device: str | None = None,
         name: str | None = None,
         model_id: str | None = None,
@@ -127,6 +127,7 @@ class TransformerEncoder(Encoder):
             )
         self._prefix, self._suffix = special_tokens(self.tokenizer)
         room = self.max_tokens - len(self._prefix) - len(self._suffix)
+        overlap = min(32, room // 4) if overlap is None else overlap
         if not 0 <= overlap <= room // 2:
             raise EmbedlabError(f"overlap={overlap} tokens is too large.", f"use 0..{room // 2}.")
         self.pooling = Pooling(pooling or default_pooling(path if local else None))

@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,8 @@ class Store:
         if self._db is None:
             import lancedb
 
-            self._db = lancedb.connect(str(self.path))
+            # interval 0: every read sees the latest commit, also from other handles or processes
+            self._db = lancedb.connect(str(self.path), read_consistency_interval=timedelta(0))
         return self._db
 
     def check_writable(self) -> None:
@@ -284,8 +285,9 @@ class Collection:
         id_column: str | None = None,
         fmt: str | None = None,
         show_progress: bool = False,
+        batch_size: int = WRITE_BATCH,
     ) -> IngestSummary:
-        """Stream a text/CSV/TSV/JSONL/Parquet file into the collection, in batches."""
+        """Stream a text/CSV/TSV/JSONL/Parquet file into the collection, `batch_size` items per commit."""
         path = Path(path).expanduser()
         first = read_records(path, text_column, id_column, fmt)  # checks columns before anything is written
         opened = [first]
@@ -293,10 +295,18 @@ class Collection:
         def records() -> Iterator[Record]:
             return opened.pop() if opened else read_records(path, text_column, id_column, fmt)
 
-        return self.add_records(records, total=count_items(path, fmt), show_progress=show_progress)
+        return self.add_records(records, count_items(path, fmt), show_progress, batch_size)
 
-    def add_records(self, records: Any, total: int | None = None, show_progress: bool = False) -> IngestSummary:
-        """Embed and upsert records from `records()` (a callable giving a fresh iterator each time)."""
+    def add_records(
+        self, records: Any, total: int | None = None, show_progress: bool = False, batch_size: int = WRITE_BATCH
+    ) -> IngestSummary:
+        """Embed and upsert records from `records()` (a callable giving a fresh iterator each time).
+
+        Each batch of `batch_size` items is one atomic commit: an interrupted ingest leaves a readable
+        collection, and running it again completes it (unchanged items are not re-embedded).
+        """
+        if batch_size < 1:
+            raise EmbedlabError(f"batch size must be at least 1, got {batch_size}.")
         self.store.check_writable()
         summary = IngestSummary(self.name)
         started = time.perf_counter()
@@ -307,7 +317,7 @@ class Collection:
             encoder.fit(texts)  # type: ignore[attr-defined]
         stream = records()
         with tqdm(total=total, desc=f"indexing {self.name}", unit="item", disable=not show_progress) as bar:
-            while chunk := list(islice(stream, WRITE_BATCH)):
+            while chunk := list(islice(stream, batch_size)):
                 self._write_chunk(chunk, summary)
                 bar.update(len(chunk))
         if summary.read == 0:
