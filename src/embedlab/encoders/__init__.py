@@ -59,6 +59,23 @@ def register_prefix(prefix: str, factory: Callable[..., Encoder]) -> None:
     PREFIXES[prefix] = factory
 
 
+def _saved_words(kind: str) -> Callable[..., Encoder]:
+    """Encoders for model folders trained by `embedlab train` (imported lazily: gensim is slow to import)."""
+
+    def factory(path: str, **options: Any) -> Encoder:
+        from embedlab.words.models import Doc2VecEncoder, SavedWordsEncoder
+
+        if kind == "doc2vec":
+            return Doc2VecEncoder(path, **options)
+        return SavedWordsEncoder(path, kind, **options)
+
+    return factory
+
+
+for _kind in ("word2vec", "fasttext", "doc2vec"):
+    register_prefix(_kind, _saved_words(_kind))
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """One row of `embedlab models`."""
