@@ -1,0 +1,209 @@
+"""Comparison reports: a rich table for the terminal, Markdown, and a self-contained HTML page with bar charts."""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from rich.table import Table
+
+from embedlab.errors import EmbedlabError
+from embedlab.evaluate import Report
+
+FORMATS = (".md", ".html", ".htm")
+COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
+
+
+def groups(report: Report) -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
+    """Columns grouped by task, in order."""
+    by_task: dict[str, list[tuple[str, str, str]]] = {}
+    for column in report.columns():
+        by_task.setdefault(column[0], []).append(column)
+    yield from by_task.items()
+
+
+def header(column: tuple[str, str, str], several_datasets: bool) -> str:
+    return f"{column[1]} {column[2]}" if several_datasets else column[2]
+
+
+def coverage(report: Report, task: str, model: str) -> str:
+    """'used/total' per dataset, e.g. '185/353, 542/999' (the pairs or questions left after OOV)."""
+    parts = []
+    for result in report.results:
+        if result.task == task and result.model == model:
+            counts = result.counts
+            if "used" in counts:
+                total = counts.get("pairs", counts.get("questions", 0))
+                parts.append(f"{counts['used']}/{total}")
+    return ", ".join(parts)
+
+
+def sources(report: Report, task: str) -> list[str]:
+    seen = {}
+    for result in report.results:
+        if result.task == task:
+            info = result.dataset
+            seen[info.name] = f"{info.name}: {info.citation} [{info.sha256}]"
+    return list(seen.values())
+
+
+def _cells(report: Report, task: str, columns: list[tuple[str, str, str]]) -> tuple[list[str], list[list[str]]]:
+    several = len({c[1] for c in columns}) > 1
+    best = report.best()
+    heads = ["model", *(header(c, several) for c in columns)]
+    with_coverage = any(coverage(report, task, m) for m in report.models())
+    if with_coverage:
+        heads.append("used (after OOV)")
+    rows = []
+    models = report.models(task)
+    for model in models:
+        row = [model]
+        for column in columns:
+            value = report.value(model, column)
+            text = "–" if value is None else f"{value:.3f}"
+            row.append(f"*{text}" if value is not None and best.get(column) == model and len(models) > 1 else text)
+        if with_coverage:
+            row.append(coverage(report, task, model))
+        rows.append(row)
+    return heads, rows
+
+
+def rich_tables(report: Report) -> list[tuple[Table, list[str]]]:
+    """One table per task (the best value per column in bold green with a ★) and its data sources."""
+    tables = []
+    for task, columns in groups(report):
+        heads, rows = _cells(report, task, columns)
+        table = Table(title=task)
+        for i, head in enumerate(heads):
+            table.add_column(head, justify="left" if i == 0 else "right", overflow="fold")
+        for row in rows:
+            table.add_row(*(f"[bold green]{c[1:]} ★[/]" if c.startswith("*") else c for c in row))
+        tables.append((table, sources(report, task)))
+    return tables
+
+
+def markdown(report: Report) -> str:
+    """Markdown tables, one per task; the best value per column in bold."""
+    lines = [f"# embedlab evaluation ({report.created})", ""]
+    for task, columns in groups(report):
+        heads, rows = _cells(report, task, columns)
+        lines += [
+            f"## {task}",
+            "",
+            "| " + " | ".join(heads) + " |",
+            "|" + "|".join(["---"] + ["---:"] * (len(heads) - 1)) + "|",
+        ]
+        lines += ["| " + " | ".join(f"**{c[1:]}**" if c.startswith("*") else c for c in row) + " |" for row in rows]
+        lines += ["", *(f"- {s}" for s in sources(report, task)), ""]
+    if report.skipped:
+        lines += ["Skipped: " + "; ".join(f"{s['task']} × {s['model']} ({s['reason']})" for s in report.skipped), ""]
+    lines += ["Recipes:", ""]
+    recipes = {r.model: r.recipe for r in report.results}
+    lines += [f"- `{model}`: `{recipe.get('model')}` ({recipe.get('version')})" for model, recipe in recipes.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _bars(report: Report, columns: list[tuple[str, str, str]]) -> str:
+    """An SVG bar chart: one group of bars (one per model) per metric column."""
+    models = report.models()
+    several = len({c[1] for c in columns}) > 1
+    bar, gap, height, top = 16, 28, 160, 10
+    group = bar * len(models) + gap
+    width = 60 + group * len(columns)
+    values = [report.value(m, c) for c in columns for m in models]
+    low = min([0.0, *(v for v in values if v is not None)])
+    span = (1.0 - low) or 1.0
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 70}" role="img">']
+    zero = top + height * (1.0 / span)
+    parts.append(f'<line x1="50" y1="{zero:.1f}" x2="{width}" y2="{zero:.1f}" stroke="#999"/>')
+    for tick in (0.0, 0.5, 1.0):
+        y = top + height * ((1.0 - tick) / span)
+        parts.append(f'<text x="44" y="{y + 4:.1f}" font-size="10" text-anchor="end">{tick:.1f}</text>')
+    for ci, column in enumerate(columns):
+        x0 = 60 + ci * group
+        for mi, model in enumerate(models):
+            value = report.value(model, column)
+            if value is None:
+                continue
+            y, h = (top + height * ((1.0 - value) / span), height * (value / span))
+            y, h = (y, h) if h >= 0 else (zero, -h)
+            title = html.escape(f"{model}: {header(column, several)} = {value:.3f}")
+            parts.append(
+                f'<rect x="{x0 + mi * bar}" y="{y:.1f}" width="{bar - 2}" height="{h:.1f}" '
+                f'fill="{COLORS[mi % len(COLORS)]}"><title>{title}</title></rect>'
+            )
+        label = html.escape(header(column, several))
+        parts.append(
+            f'<text x="{x0 + bar * len(models) / 2:.1f}" y="{top + height + 14}" font-size="10" '
+            f'text-anchor="end" transform="rotate(-30 {x0 + bar * len(models) / 2:.1f} {top + height + 14})">{label}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def html_page(report: Report) -> str:
+    """A self-contained HTML page (inline CSS and SVG, no scripts): tables, bar charts, sources, recipes."""
+    esc = html.escape
+    legend = "".join(
+        f'<span class="key"><i style="background:{COLORS[i % len(COLORS)]}"></i>{esc(m)}</span>'
+        for i, m in enumerate(report.models())
+    )
+    body = [f"<h1>embedlab evaluation</h1><p>{esc(report.created)}</p><p>{legend}</p>"]
+    for task, columns in groups(report):
+        heads, rows = _cells(report, task, columns)
+        body.append(f"<h2>{esc(task)}</h2><table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in heads) + "</tr>")
+        for row in rows:
+            cells = "".join(
+                f'<td class="best">{esc(c[1:])}</td>' if c.startswith("*") else f"<td>{esc(c)}</td>" for c in row
+            )
+            body.append(f"<tr>{cells}</tr>")
+        body.append("</table>" + _bars(report, columns))
+        body.append("<ul>" + "".join(f"<li>{esc(s)}</li>" for s in sources(report, task)) + "</ul>")
+    if report.skipped:
+        body.append(
+            "<p>Skipped: "
+            + "; ".join(esc(f"{s['task']} × {s['model']} ({s['reason']})") for s in report.skipped)
+            + "</p>"
+        )
+    recipes = {r.model: r.recipe for r in report.results}
+    body.append(
+        "<h2>recipes</h2><ul>"
+        + "".join(
+            f"<li><b>{esc(m)}</b>: {esc(str(r.get('model')))} ({esc(str(r.get('version')))})</li>"
+            for m, r in recipes.items()
+        )
+        + "</ul>"
+    )
+    style = (
+        "body{font-family:system-ui,sans-serif;margin:2em;max-width:72em}table{border-collapse:collapse;margin:1em 0}"
+        "th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}th:first-child,td:first-child{text-align:left}"
+        "td.best{font-weight:bold;background:#e8f5e9}.key{margin-right:1em}"
+        ".key i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}"
+    )
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>embedlab evaluation</title>'
+        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+    )
+
+
+def check_output(path: Path) -> Path:
+    """Refuse an output path we cannot write, before any work is done."""
+    path = Path(path).expanduser()
+    if path.suffix.lower() not in FORMATS:
+        raise EmbedlabError(f"cannot write {path.name}: unknown report type.", "use a .md or .html file name.")
+    if not path.parent.resolve().is_dir():
+        raise EmbedlabError(f"the folder {path.parent} does not exist.", "create it first or pick another path.")
+    return path
+
+
+def write_report(report: Report, path: Path) -> Path:
+    """Write Markdown or HTML (by extension) atomically: a temp file renamed over the target."""
+    path = check_output(path)
+    text = markdown(report) if path.suffix.lower() == ".md" else html_page(report)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False) as handle:
+        handle.write(text)
+    os.replace(handle.name, path)
+    return path
