@@ -433,6 +433,10 @@ class Collection:
             self._matrix = (version, np.asarray(data["id"].to_numpy(zero_copy_only=False)), vectors)
         return self._matrix[1], self._matrix[2]
 
+    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """All ids and their stored vectors (float32, unit length), in one order; cached per table version."""
+        return self._vectors()
+
     def get(self, item_id: str) -> SearchResult:
         """One item by id (score 1.0)."""
         rows = self._rows([item_id])
