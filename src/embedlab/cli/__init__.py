@@ -16,6 +16,7 @@ from embedlab.cli import core as _core  # noqa: E402,F401
 from embedlab.cli import demo as _demo  # noqa: E402,F401
 from embedlab.cli import evaluate as _evaluate  # noqa: E402,F401
 from embedlab.cli import maps as _maps  # noqa: E402,F401
+from embedlab.cli import words as _words  # noqa: E402,F401
 from embedlab.cli.common import app, err_console
 from embedlab.errors import EmbedlabError
 
