@@ -1,0 +1,54 @@
+"""`embedlab evaluate`: comparison table, --json, Markdown/HTML reports, and exit code 2 for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def test_compare_two_models_json_and_html(run_cli, tmp_path):
+    report = tmp_path / "report.html"
+    code, out, err = run_cli("evaluate", "docsim", "-m", "tfidf", "-m", "wordllama", "--json", "-o", str(report))
+    assert code == 0, err
+    data = json.loads(out)
+    assert [r["model"] for r in data["results"]] == ["tfidf", "wordllama"]
+    assert data["results"][0]["dataset"]["sha256"].startswith("sha256:")
+    assert data["results"][0]["recipe"]["encoder"] == "tfidf"
+    best = {b["metric"]: b["model"] for b in data["best"]}
+    pearson = {r["model"]: r["metrics"]["pearson"] for r in data["results"]}
+    assert best["pearson"] == max(pearson, key=pearson.get)
+    page = report.read_text(encoding="utf-8")
+    assert "<svg" in page and 'class="best"' in page and "Lee, Pincombe" in page and "<script" not in page
+
+
+def test_terminal_table_and_markdown(run_cli, tmp_path):
+    path = tmp_path / "wordsim.md"
+    code, out, err = run_cli("evaluate", "wordsim", "-m", "wordllama", "-o", str(path))
+    assert code == 0, err
+    assert "wordsim" in out and "spearman" in out and "Finkelstein" in out
+    text = path.read_text(encoding="utf-8")
+    assert "| model | WordSim-353 spearman |" in text and "/353" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("evaluate", "similarity", "-m", "wordllama"), "unknown task 'similarity'"),
+        (("evaluate", "analogy", "-m", "tfidf"), "cannot do analogy"),
+        (("evaluate", "docsim"), "no model given"),
+        (("evaluate", "sts", "-m", "wordllama"), "no installed package ships an STS benchmark"),
+        (("evaluate", "docsim", "-m", "wordllama", "-o", "report.pdf"), "unknown report type"),
+    ],
+)
+def test_bad_input_exits_2(run_cli, args, message):
+    code, out, err = run_cli(*args)
+    assert code == 2 and message in err and out == ""
+
+
+def test_bad_dataset_writes_no_report(run_cli, tmp_path):
+    data = tmp_path / "pairs.tsv"
+    data.write_text("cat\tdog\n", encoding="utf-8")
+    report = tmp_path / "r.md"
+    code, _, err = run_cli("evaluate", "wordsim", "-m", "wordllama", "--data", str(data), "-o", str(report))
+    assert code == 2 and "line 1: has 2 tab-separated fields" in err and not report.exists()
