@@ -1,6 +1,7 @@
 """Word and document vectors: `embedlab train`, `neighbors`, `analogy`, `oov`, `bias`, `infer`, `doc-neighbors`,
 `export-vectors`. The logic lives in `embedlab.words`; this module parses and prints."""
 
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ train_app = typer.Typer(
     help="Train word2vec, fastText or doc2vec (gensim) on a corpus streamed from disk.", no_args_is_help=True
 )
 app.add_typer(train_app, name="train")
+logging.getLogger("gensim").setLevel(logging.WARNING)  # its INFO lines would drown the output
 
 ModelArg = Annotated[
     str, typer.Argument(help="Static model: word2vec:DIR, fasttext:DIR, doc2vec:DIR, vectors:PATH or wordllama.")
@@ -76,6 +78,9 @@ def _train_command(kind: str, default_epochs: int, sg_help: str) -> None:
         seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
         min_n: Annotated[int, typer.Option(help="fastText: shortest character n-gram.")] = 3,
         max_n: Annotated[int, typer.Option(help="fastText: longest character n-gram.")] = 6,
+        buckets: Annotated[
+            int, typer.Option(help="fastText: hash buckets for n-grams (file size ~ buckets x dim).")
+        ] = 2_000_000,
         keep_case: Annotated[bool, typer.Option("--keep-case", help="Do not lowercase the corpus.")] = False,
         overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model folder.")] = False,
         as_json: JsonOption = False,
@@ -83,7 +88,7 @@ def _train_command(kind: str, default_epochs: int, sg_help: str) -> None:
         _train(
             kind, corpus, output, text_column, overwrite, as_json,
             dim=dim, window=window, min_count=min_count, epochs=epochs, sg=sg, negative=negative,
-            workers=workers, seed=seed, min_n=min_n, max_n=max_n, lowercase=not keep_case,
+            workers=workers, seed=seed, min_n=min_n, max_n=max_n, buckets=buckets, lowercase=not keep_case,
         )  # fmt: skip
 
     command.__doc__ = f"Train {kind} on CORPUS and save it to the folder -o; reports vocabulary size and time."

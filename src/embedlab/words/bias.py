@@ -165,7 +165,8 @@ def weat(
                 f"only {len(kept)} of the {len(words)} words of set {label} are in the vocabulary of {model.name}"
                 + (f" (missing: {', '.join(missing[:10])})" if missing else "")
                 + ".",
-                "WEAT needs at least 2 known words per set; use a model with a larger vocabulary or other words.",
+                "WEAT needs at least 2 known words per set: use other words, a model with a larger vocabulary, "
+                "or embed the words as text (`--seat`, or a sentence encoder such as minilm).",
             )
         used[label] = kept
         matrices.append(l2_normalize(matrix))

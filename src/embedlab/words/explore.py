@@ -7,6 +7,7 @@ search is gensim's (`most_similar`, `most_similar_cosmul`), so results follow ge
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -173,7 +174,9 @@ class WordVectors:
         statuses = self.resolve([w.strip() for w in words])
         ka, kb, kc = (s.key for s in statuses)
         search = self.vectors.most_similar if method == "3cosadd" else self.vectors.most_similar_cosmul
-        found = search(positive=[kb, kc], negative=[ka], topn=k + 20)
+        with warnings.catch_warnings():  # gensim's most_similar_cosmul calls its own deprecated init_sims
+            warnings.simplefilter("ignore", DeprecationWarning)
+            found = search(positive=[kb, kc], negative=[ka], topn=k + 20)
         near = [(w, float(s)) for w, s in found if w.lower() not in lowered][:k]
         return Neighbors(self.name, statuses, near, method=method, notes=self._notes(statuses))
 

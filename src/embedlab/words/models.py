@@ -48,7 +48,11 @@ def stable_hash(text: str) -> int:
 
 @dataclass
 class TrainOptions:
-    """The usual gensim knobs. `sg` picks skip-gram (word2vec/fastText) or PV-DBOW with word training (doc2vec)."""
+    """The usual gensim knobs. `sg` picks skip-gram (word2vec/fastText) or PV-DBOW with word training (doc2vec).
+
+    fastText hashes character n-grams into `buckets` rows (gensim's default 2,000,000 makes a file of
+    buckets x dim x 4 bytes, 800 MB at dim 100; a small corpus needs far fewer).
+    """
 
     dim: int = 100
     window: int = 5
@@ -60,6 +64,7 @@ class TrainOptions:
     seed: int = 1
     min_n: int = 3
     max_n: int = 6
+    buckets: int = 2_000_000
     lowercase: bool = True
 
     def validate(self) -> None:
@@ -68,6 +73,8 @@ class TrainOptions:
                 raise EmbedlabError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}.")
         if self.negative < 1:
             raise EmbedlabError(f"negative must be at least 1, got {self.negative}.", "5-20 is usual.")
+        if self.buckets < 1:
+            raise EmbedlabError(f"buckets must be at least 1, got {self.buckets}.")
         if not 1 <= self.min_n <= self.max_n:
             raise EmbedlabError(f"fastText needs 1 <= min-n <= max-n, got {self.min_n} and {self.max_n}.")
 
@@ -181,7 +188,7 @@ def _new_model(kind: str, options: TrainOptions) -> Any:
     if kind == "word2vec":
         return Word2Vec(sg=int(options.sg), **common)
     if kind == "fasttext":
-        return FastText(sg=int(options.sg), min_n=options.min_n, max_n=options.max_n, **common)
+        return FastText(sg=int(options.sg), min_n=options.min_n, max_n=options.max_n, bucket=options.buckets, **common)
     return Doc2Vec(dm=0 if options.sg else 1, dbow_words=1 if options.sg else 0, **common)
 
 
