@@ -15,9 +15,9 @@ def test_compare_two_models_json_and_html(run_cli, tmp_path):
     assert [r["model"] for r in data["results"]] == ["tfidf", "wordllama"]
     assert data["results"][0]["dataset"]["sha256"].startswith("sha256:")
     assert data["results"][0]["recipe"]["encoder"] == "tfidf"
-    best = {b["metric"]: b["model"] for b in data["best"]}
+    best = {b["metric"]: b["models"] for b in data["best"]}
     pearson = {r["model"]: r["metrics"]["pearson"] for r in data["results"]}
-    assert best["pearson"] == max(pearson, key=pearson.get)
+    assert best["pearson"] == [max(pearson, key=pearson.get)]
     page = report.read_text(encoding="utf-8")
     assert "<svg" in page and 'class="best"' in page and "Lee, Pincombe" in page and "<script" not in page
 

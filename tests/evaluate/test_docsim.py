@@ -37,7 +37,7 @@ def test_tfidf_and_wordllama_against_scipy(wordllama, lee):
         assert result.metrics["spearman"] == pytest.approx(spearman, abs=1e-5)
         assert result.counts == {"pairs": 1225, "documents": 50}
     assert tfidf.recipe["encoder"] == "tfidf" and "fitted state" in tfidf.recipe["version"]
-    assert report.best()[("docsim", "Lee 50 documents", "pearson")] == "wordllama"
+    assert report.best()[("docsim", "Lee 50 documents", "pearson")] == ["wordllama"]
 
 
 def test_cache_means_no_second_encoding(wordllama, tmp_path, monkeypatch):

@@ -59,13 +59,15 @@ def test_bundled_and_beir_folder_against_sklearn(wordllama, lee_judgements, tmp_
             assert result.metrics[metric] == pytest.approx(value, abs=1e-6), metric
 
 
-def test_tfidf_is_fitted_on_the_corpus(lee_judgements):
+def test_tfidf_is_fitted_on_the_corpus_and_ties_share_best(wordllama, lee_judgements):
     from embedlab import load
 
     documents, grades = lee_judgements
-    (result,) = evaluate("retrieval", ["tfidf"]).results
+    report = evaluate("retrieval", ["tfidf", wordllama])
     vectors = load("tfidf").fit(documents).encode(documents)
-    assert result.metrics["nDCG@10"] == pytest.approx(reference(vectors, grades, 100)["nDCG@10"], abs=1e-6)
+    assert report.results[0].metrics["nDCG@10"] == pytest.approx(reference(vectors, grades, 100)["nDCG@10"], abs=1e-6)
+    # every document is among the 49 others, so recall@100 is 1.0 for both: both are best
+    assert report.best()[("retrieval", "Lee similar documents", "recall@100")] == ["tfidf", "wordllama"]
 
 
 def test_bad_beir_folders(wordllama, tmp_path):

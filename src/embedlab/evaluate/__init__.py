@@ -2,7 +2,7 @@
 
 >>> from embedlab.evaluate import evaluate
 >>> report = evaluate("docsim", ["tfidf", "minilm"])
->>> report.best()  # {('docsim', 'Lee 50 documents', 'pearson'): 'minilm', ...}
+>>> report.best()  # {('docsim', 'Lee 50 documents', 'pearson'): ['minilm'], ...}
 
 Tasks (one module each): wordsim, analogy (word models: wordllama, vectors:PATH, anything exposing
 gensim KeyedVectors), docsim, sts, retrieval, classify (every text encoder). Text embeddings are cached
@@ -59,14 +59,14 @@ class Report:
         present = {r.model for r in self.results if task is None or r.task == task}
         return [m for m in dict.fromkeys([*self.model_order, *(r.model for r in self.results)]) if m in present]
 
-    def best(self) -> dict[tuple[str, str, str], str]:
-        """The best model per column (higher is better for every metric); ties go to the first model."""
+    def best(self) -> dict[tuple[str, str, str], list[str]]:
+        """The best models per column (higher is better for every metric); all of them when tied."""
         winners = {}
         for column in self.columns():
-            scored = [(self.value(m, column), m) for m in self.models(column[0])]
-            scored = [(v, m) for v, m in scored if v is not None]
+            scored = {m: v for m in self.models(column[0]) if (v := self.value(m, column)) is not None}
             if scored:
-                winners[column] = max(scored, key=lambda vm: vm[0])[1]
+                top = max(scored.values())
+                winners[column] = [m for m, v in scored.items() if v == top]
         return winners
 
     def as_dict(self) -> dict[str, Any]:
@@ -74,7 +74,7 @@ class Report:
             "embedlab_version": __version__,
             "created": self.created,
             "results": [r.as_dict() for r in self.results],
-            "best": [{"task": t, "dataset": d, "metric": m, "model": w} for (t, d, m), w in self.best().items()],
+            "best": [{"task": t, "dataset": d, "metric": m, "models": w} for (t, d, m), w in self.best().items()],
             "skipped": self.skipped,
         }
 

@@ -64,7 +64,7 @@ def _cells(report: Report, task: str, columns: list[tuple[str, str, str]]) -> tu
         for column in columns:
             value = report.value(model, column)
             text = "–" if value is None else f"{value:.3f}"
-            row.append(f"*{text}" if value is not None and best.get(column) == model and len(models) > 1 else text)
+            row.append(f"*{text}" if value is not None and model in best.get(column, []) and len(models) > 1 else text)
         if with_coverage:
             row.append(coverage(report, task, model))
         rows.append(row)
@@ -112,18 +112,18 @@ def _bars(report: Report, columns: list[tuple[str, str, str]]) -> str:
     several = len({c[1] for c in columns}) > 1
     bar, gap, height, top = 16, 28, 160, 10
     group = bar * len(models) + gap
-    width = 60 + group * len(columns)
+    width = 110 + group * len(columns)
     values = [report.value(m, c) for c in columns for m in models]
     low = min([0.0, *(v for v in values if v is not None)])
     span = (1.0 - low) or 1.0
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 70}" role="img">']
     zero = top + height * (1.0 / span)
-    parts.append(f'<line x1="50" y1="{zero:.1f}" x2="{width}" y2="{zero:.1f}" stroke="#999"/>')
+    parts.append(f'<line x1="100" y1="{zero:.1f}" x2="{width}" y2="{zero:.1f}" stroke="#999"/>')
     for tick in (0.0, 0.5, 1.0):
         y = top + height * ((1.0 - tick) / span)
-        parts.append(f'<text x="44" y="{y + 4:.1f}" font-size="10" text-anchor="end">{tick:.1f}</text>')
+        parts.append(f'<text x="94" y="{y + 4:.1f}" font-size="10" text-anchor="end">{tick:.1f}</text>')
     for ci, column in enumerate(columns):
-        x0 = 60 + ci * group
+        x0 = 110 + ci * group
         for mi, model in enumerate(models):
             value = report.value(model, column)
             if value is None:
