@@ -38,12 +38,11 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted: everything written before this point is kept.")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors: typer >= 0.29 vendors its own click, so match by shape, not class
+        show, exit_code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(exit_code, int):
+            show()
+            sys.exit(exit_code)
         raise
 
 
