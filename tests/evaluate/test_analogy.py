@@ -12,12 +12,12 @@ from embedlab.evaluate import evaluate
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated:DeprecationWarning")
 
-SECTIONS = ("capital-common-countries", "family", "gram3-comparative", "gram7-past-tense")
+SECTIONS = ("capital-common-countries", "family", "gram3-comparative")
 
 
 @pytest.fixture(scope="module")
 def subset(tmp_path_factory):
-    """Four real sections of questions-words.txt (two semantic, two syntactic), to keep gensim's loop quick."""
+    """Three real sections of questions-words.txt (two semantic, one syntactic), to keep gensim's loop quick."""
     keep, lines = False, []
     for line in gensim_test_data("questions-words.txt").read_text(encoding="utf-8").splitlines():
         if line.startswith(":"):
@@ -69,7 +69,7 @@ def test_matches_gensim(wordllama, wordllama_kv, subset):
         len(total["correct"]) / (len(total["correct"]) + len(total["incorrect"]))
     )
     assert result.counts["used"] == len(total["correct"]) + len(total["incorrect"])
-    assert result.counts["used"] + result.counts["oov"] == result.counts["questions"] == 506 + 506 + 1332 + 1560
+    assert result.counts["used"] + result.counts["oov"] == result.counts["questions"] == 506 + 506 + 1332
     for name, count in cosmul_correct(wordllama_kv, subset, limit).items():
         assert result.details["sections"][name]["3CosMul correct"] == count, name
 

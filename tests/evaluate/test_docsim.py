@@ -63,3 +63,5 @@ def test_unknown_task_and_option(wordllama):
         evaluate("docsimm", [wordllama])
     with pytest.raises(EmbedlabError, match="takes no option folds"):
         evaluate("docsim", [wordllama], folds=3)
+    with pytest.raises(EmbedlabError, match="folds must be a whole number >= 2"):
+        evaluate("classify", [wordllama], folds=1)

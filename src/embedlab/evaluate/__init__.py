@@ -12,7 +12,6 @@ per (recipe, texts) under $EMBEDLAB_CACHE/evaluate (default ~/.cache/embedlab/ev
 from __future__ import annotations
 
 import inspect
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +27,7 @@ from embedlab.evaluate.wordspace import WordSpace, word_space
 
 TASKS: dict[str, Task] = {m.TASK.name: m.TASK for m in (wordsim, analogy, docsim, sts, retrieval, classify)}
 ALL = "all"
+POSITIVE = {"restrict_vocab": 1, "k": 1, "folds": 2}
 
 
 @dataclass
@@ -108,6 +108,21 @@ def _split_options(function: Any, options: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in options.items() if k in accepted}
 
 
+def check_options(task: str, names: list[str], options: dict[str, Any]) -> None:
+    """Refuse options the task does not take and counts out of range, before any work."""
+    known = {o for n in names for o in TASKS[n].options}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise EmbedlabError(
+            f"task {task!r} takes no option {', '.join(unknown)}.",
+            f"its options: {', '.join(sorted(known)) or 'none'}.",
+        )
+    for name, least in POSITIVE.items():
+        value = options.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < least):
+            raise EmbedlabError(f"{name} must be a whole number >= {least}, got {value!r}.", f"pass e.g. {name}=10.")
+
+
 def _load_models(models: Sequence[str | Encoder]) -> list[tuple[str, Encoder]]:
     if not models:
         raise EmbedlabError("no model given.", "pass one or more models, e.g. --model minilm --model tfidf.")
@@ -127,46 +142,34 @@ def evaluate(task: str, models: Sequence[str | Encoder], data: str | Path | None
     names = list(TASKS) if task == ALL else [get_task(task).name]
     if task == ALL and data is not None:
         raise EmbedlabError("--data goes with one task, not 'all'.", "run the task that reads your file by name.")
-    known = {o for n in names for o in TASKS[n].options}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise EmbedlabError(
-            f"task {task!r} takes no option {', '.join(unknown)}.",
-            f"its options: {', '.join(sorted(known)) or 'none'}.",
-        )
+    check_options(task, names, options)
     path = None if data is None else Path(data).expanduser()
-    if task != ALL:
-        datasets = {names[0]: TASKS[names[0]].load(path, **_split_options(TASKS[names[0]].load, options))}
+    datasets = {  # read and checked before any model loads; sts has no bundled data, so 'all' skips it
+        name: TASKS[name].load(path, **_split_options(TASKS[name].load, options))
+        for name in names
+        if not (task == ALL and name == "sts")
+    }
     loaded = _load_models(models)
     if task != ALL:
         for model, encoder in loaded:
             fits = fitting_tasks(encoder)
-            if names[0] not in fits:
-                need = "a word model with a vocabulary" if TASKS[names[0]].kind == WORD else "a text encoder"
+            if task not in fits:
+                need = "a word model with a vocabulary" if TASKS[task].kind == WORD else "a text encoder"
                 raise EmbedlabError(
-                    f"model {model!r} cannot do {names[0]}: it needs {need}.",
-                    f"tasks that fit {model}: {', '.join(fits) or 'none'}; word models are wordllama and vectors:PATH.",
+                    f"model {model!r} cannot do {task}: it needs {need}.",
+                    f"tasks that fit {model}: {', '.join(fits) or 'none'}; word models are wordllama, vectors:PATH, "
+                    "word2vec:DIR and fasttext:DIR.",
                 )
-    else:
-        datasets = {}
-        for name in names:
-            if name == "sts":
-                continue
-            datasets[name] = TASKS[name].load(None, **_split_options(TASKS[name].load, options))
     report = Report([], model_order=[model for model, _ in loaded])
     for name in names:
         for model, encoder in loaded:
             if name not in datasets:
                 report.skipped.append({"task": name, "model": model, "reason": "needs --data (no bundled data set)"})
-                continue
-            if name not in fitting_tasks(encoder):
+            elif name not in fitting_tasks(encoder):
                 report.skipped.append({"task": name, "model": model, "reason": "task does not fit this model"})
-                continue
-            started = time.perf_counter()
-            results = TASKS[name].score(encoder, model, datasets[name], **_split_options(TASKS[name].score, options))
-            for result in results:
-                result.seconds = result.seconds or time.perf_counter() - started
-            report.results.extend(results)
+            else:
+                score = TASKS[name].score
+                report.results.extend(score(encoder, model, datasets[name], **_split_options(score, options)))
     return report
 
 

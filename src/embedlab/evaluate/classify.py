@@ -95,8 +95,6 @@ def load(
         raise EmbedlabError(
             f"{dataset.info.name} has only one label ({next(iter(counts), 'none')}).", "give two or more classes."
         )
-    if not isinstance(folds, int) or folds < 2:
-        raise EmbedlabError(f"folds must be a whole number >= 2, got {folds!r}.", "pass e.g. --folds 5.")
     rare, smallest = min(counts.items(), key=lambda item: item[1])
     if smallest < folds:
         raise EmbedlabError(

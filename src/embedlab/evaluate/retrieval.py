@@ -163,8 +163,6 @@ def ndcg(ranked: list[str], judged: dict[str, int], at: int = NDCG_AT) -> float:
 
 
 def score(encoder: Encoder, model: str, dataset: RetrievalSet, k: int = 100, split: str = "test") -> list[Result]:
-    if not isinstance(k, int) or k < 1:
-        raise EmbedlabError(f"k must be a positive whole number, got {k!r}.", "pass e.g. --k 100.")
     started = time.perf_counter()
     cached = text_encoder(encoder, list(dataset.corpus.values()))
     queries = [q for q, judged in dataset.qrels.items() if any(g > 0 for g in judged.values())]
