@@ -23,9 +23,10 @@ def test_compare_two_models_json_and_html(run_cli, tmp_path):
 
 
 def test_terminal_table_and_markdown(run_cli, tmp_path):
-    path = tmp_path / "wordsim.md"
-    code, out, err = run_cli("evaluate", "wordsim", "-m", "wordllama", "-o", str(path))
+    path, page = tmp_path / "wordsim.md", tmp_path / "wordsim.html"
+    code, out, err = run_cli("evaluate", "wordsim", "-m", "wordllama", "-o", str(path), "-o", str(page))
     assert code == 0, err
+    assert "<svg" in page.read_text(encoding="utf-8")
     assert "wordsim" in out and "spearman" in out and "Finkelstein" in out
     text = path.read_text(encoding="utf-8")
     assert "| model | WordSim-353 spearman |" in text and "/353" in text

@@ -21,7 +21,9 @@ def evaluate(
         Path | None,
         typer.Option(help="Your dataset: word pairs, analogies, STS-B TSV, BEIR folder or labelled CSV/JSONL."),
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write a report: .md or .html.")] = None,
+    outputs: Annotated[
+        list[Path] | None, typer.Option("--output", "-o", help="Also write a report: .md or .html (repeatable).")
+    ] = None,
     restrict_vocab: Annotated[
         int | None, typer.Option(help="wordsim/analogy: only the N most frequent words (analogy default 30000).")
     ] = None,
@@ -36,7 +38,7 @@ def evaluate(
     from embedlab.evaluate import evaluate as run_evaluation
     from embedlab.evaluate.report import check_output, rich_tables, write_report
 
-    if output is not None:
+    for output in outputs or []:
         check_output(output)
     given: dict[str, Any] = {
         "restrict_vocab": restrict_vocab,
@@ -50,7 +52,7 @@ def evaluate(
     if not models:
         raise EmbedlabError("no model given.", f"e.g. embedlab evaluate {task} --model minilm --model tfidf")
     report = run_evaluation(task, models, data, **options)
-    if output is not None:
+    for output in outputs or []:
         write_report(report, output)
     if as_json:
         print_json(report.as_dict())
@@ -61,5 +63,5 @@ def evaluate(
                 console.print(f"  [dim]{source}[/]", highlight=False)
         for skipped in report.skipped:
             note(f"skipped {skipped['task']} for {skipped['model']}: {skipped['reason']}")
-    if output is not None:
+    for output in outputs or []:
         note(f"wrote {output}")
