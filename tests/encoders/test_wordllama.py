@@ -19,3 +19,16 @@ def test_related_texts_are_closer(wordllama):
 def test_empty_text_gives_zero_vector(wordllama):
     v = wordllama.encode(["", "hello"])
     assert not v[0].any() and wordllama.last_stats["empty_texts"] == 1
+
+
+def test_import_leaves_logging_alone():
+    import logging
+    import subprocess
+    import sys
+
+    code = (
+        "import logging; from embedlab.encoders.wordllama import WordLlamaEncoder; WordLlamaEncoder(); "
+        "print(len(logging.getLogger().handlers), logging.getLogger().level)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0", str(logging.WARNING)]

@@ -99,5 +99,12 @@ def test_ann_index_beside_the_table(store, wordllama, lee_records, monkeypatch):
         exact = {str(ids[r]) for r in top_k(vectors, query, 10)[0]}
         recall.append(len(approx & exact) / 10)
     assert np.mean(recall) >= 0.95
+    grown = news.add(["A new story about a cricket match in Perth."], ids=["new-1"])
+    index = news._fresh_ann()
+    assert grown.added == 1 and index is not None and index.index.ntotal == len(news) == len(lee_records) + 1
+    assert news.search("cricket match in Perth", k=1)[0].id == "new-1"
+    news.add(["Changed text for an old story about bushfires."], ids=["lee-2"])  # update: full rebuild
+    rebuilt = news._fresh_ann()
+    assert rebuilt is not None and rebuilt.index.ntotal == len(news) == len(lee_records) + 1
     news.table.delete("id = 'lee-3'")  # any change outside an ingest makes the index stale
     assert news._fresh_ann() is None and len(news.search("fire", k=3)) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from importlib.metadata import version
 from pathlib import Path
@@ -16,6 +17,21 @@ CONFIG = "l2_supercat"
 DIMS = (64, 128, 256, 512, 1024)
 
 
+def import_wordllama() -> Any:
+    """Import the wordllama package without letting it reconfigure logging.
+
+    wordllama 0.4.0 calls `logging.basicConfig(level=INFO)` on import, which would make every
+    library's INFO messages (faiss, httpx ...) appear in the user's terminal or notebook.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    import wordllama
+
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    return wordllama
+
+
 def wordllama_cache_dir() -> Path:
     """A cache folder whose `tokenizers/` holds the tokenizer config the package ships.
 
@@ -23,9 +39,7 @@ def wordllama_cache_dir() -> Path:
     wheel installs it under `wordllama/tokenizers/`, then falls back to a download. Copying the shipped
     file into the cache folder it checks next makes loading work offline with the package's own file.
     """
-    import wordllama
-
-    package = Path(wordllama.__file__).parent
+    package = Path(import_wordllama().__file__).parent
     cache = Path.home() / ".cache" / "embedlab" / "wordllama"
     (cache / "tokenizers").mkdir(parents=True, exist_ok=True)
     for shipped in (package / "tokenizers").glob("*.json"):
@@ -42,7 +56,7 @@ class WordLlamaEncoder(Encoder):
 
     def __init__(self, dim: int = 256) -> None:
         super().__init__()
-        from wordllama import WordLlama
+        WordLlama = import_wordllama().WordLlama
 
         if dim not in DIMS:
             raise EmbedlabError(f"wordllama has no {dim}-dim vectors.", f"choose one of {DIMS}.")

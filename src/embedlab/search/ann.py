@@ -34,6 +34,12 @@ class AnnIndex:
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
         return cls(index, ids, table_version)
 
+    def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
+        """Insert more unit vectors (new items) into the graph."""
+        if len(ids):
+            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+            self.ids = np.concatenate([self.ids.astype(str), ids.astype(str)])
+
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(ids, scores) of the k best rows, best first."""
         import faiss
@@ -47,6 +53,7 @@ class AnnIndex:
         import faiss
 
         folder.mkdir(parents=True, exist_ok=True)
+        (folder / "index.json").unlink(missing_ok=True)  # an index without index.json is never used
         faiss.write_index(self.index, str(folder / "hnsw.faiss"))
         np.save(folder / "ids.npy", self.ids.astype(str), allow_pickle=False)
         (folder / "index.json").write_text(json.dumps({"table_version": self.table_version}), encoding="utf-8")

@@ -174,6 +174,8 @@ class Collection:
         self._table: Any = None
         self._matrix: tuple[int, np.ndarray, np.ndarray] | None = None
         self._ann: AnnIndex | None = None
+        self._growing: AnnIndex | None = None
+        self._added: list[tuple[list[str], np.ndarray]] = []
 
     # ---- model and recipe ----------------------------------------------------------------
     @property
@@ -315,6 +317,8 @@ class Collection:
         if _unfitted(encoder):
             texts = (r.text for r in records() if r.text and r.text.strip())
             encoder.fit(texts)  # type: ignore[attr-defined]
+        self._growing = self._fresh_ann() if self.exists else None
+        self._added: list[tuple[list[str], np.ndarray]] = []
         stream = records()
         with tqdm(total=total, desc=f"indexing {self.name}", unit="item", disable=not show_progress) as bar:
             while chunk := list(islice(stream, batch_size)):
@@ -327,7 +331,7 @@ class Collection:
                 f"all {summary.read} items have empty text; nothing to index.",
                 "check --text-column names the column that holds the text.",
             )
-        self._after_write()
+        self._after_write(summary)
         summary.total = len(self)
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
@@ -357,6 +361,9 @@ class Collection:
         vectors = encoder.encode([r.text for r in changed.values()], batch_size=64, normalize=True)
         summary.long_texts += int(encoder.last_stats.get("long_texts", 0))
         summary.texts_without_known_words += int(encoder.last_stats.get("texts_without_known_words", 0))
+        if self._growing is not None:
+            new = [i for i, key in enumerate(changed) if key not in known]
+            self._added.append(([list(changed)[i] for i in new], vectors[new]))
         batch = self._arrow_batch(list(changed), list(changed.values()), vectors, summary)
         if not self.exists:
             self._create_table(batch)
@@ -408,8 +415,12 @@ class Collection:
         )
         return dict(zip(found["id"].to_pylist(), found["text"].to_pylist(), strict=True))
 
-    def _after_write(self) -> None:
-        """Bring the full-text index up to date, compact, and (re)build the ANN index when large."""
+    def _after_write(self, summary: IngestSummary) -> None:
+        """Bring the full-text index up to date, compact, and update the ANN index when large.
+
+        An ingest that only added items extends the existing HNSW index; one that changed stored
+        vectors rebuilds it (HNSW cannot remove points).
+        """
         from lancedb.index import FTS
 
         if not any(index.index_type == "FTS" for index in self.table.list_indices()):
@@ -417,9 +428,19 @@ class Collection:
         else:
             self.table.optimize()
         ann_folder = self.store.side(self.name) / "ann"
+        growing, added = self._growing, self._added
+        self._growing, self._added = None, []
         if len(self) >= ANN_THRESHOLD:
-            ids, vectors = self._vectors()
-            AnnIndex.build(vectors, ids, self.table.version).save(ann_folder)
+            if growing is not None and summary.updated == 0:
+                for ids, vectors in added:
+                    growing.add(vectors, np.asarray(ids))
+                growing.table_version = self.table.version
+                index = growing
+            else:
+                ids, vectors = self._vectors()
+                index = AnnIndex.build(vectors, ids, self.table.version)
+            index.save(ann_folder)
+            self._ann = index
         elif ann_folder.exists():
             shutil.rmtree(ann_folder)
 
