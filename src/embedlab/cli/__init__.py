@@ -6,19 +6,18 @@ Each concern has its own module that adds commands to `app`. Errors a user can f
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import typer
 
-# Importing a module registers its commands on `app`.
-from embedlab.cli import collections as _collections  # noqa: E402,F401
-from embedlab.cli import core as _core  # noqa: E402,F401
-from embedlab.cli import demo as _demo  # noqa: E402,F401
-from embedlab.cli import evaluate as _evaluate  # noqa: E402,F401
-from embedlab.cli import maps as _maps  # noqa: E402,F401
-from embedlab.cli import words as _words  # noqa: E402,F401
 from embedlab.cli.common import app, err_console
 from embedlab.errors import EmbedlabError
+
+# Importing a module registers its commands on `app`; this order is the order of `embedlab --help`.
+COMMAND_MODULES = ("demo", "core", "collections", "words", "maps", "evaluate")
+for _module in COMMAND_MODULES:
+    importlib.import_module(f"embedlab.cli.{_module}")
 
 
 def main() -> None:

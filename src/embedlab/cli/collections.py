@@ -26,10 +26,10 @@ from embedlab.store import IngestSummary, Store, reembed
 collections_app = typer.Typer(
     help="List collections, show one (info NAME) or delete one (drop NAME).", invoke_without_command=True
 )
-app.add_typer(collections_app, name="collections")
+app.add_typer(collections_app, name="collections", rich_help_panel="Collections and search")
 
 
-@app.command()
+@app.command(rich_help_panel="Collections and search")
 def index(
     collection: Annotated[str, typer.Argument(help="Collection name (created if new).")],
     file: Annotated[Path, typer.Argument(help="A .txt (one item per line), .csv, .tsv, .jsonl or .parquet file.")],
@@ -101,7 +101,7 @@ def print_results(results: list[SearchResult], title: str, as_json: bool) -> Non
         note("no results")
 
 
-@app.command()
+@app.command(rich_help_panel="Collections and search")
 def search(
     collection: Annotated[str, typer.Argument(help="Collection name.")],
     query: Annotated[str, typer.Argument(help="What to look for.")],
@@ -123,7 +123,7 @@ def search(
     print_results(results, f"{mode} search in {collection}: {query!r}", as_json)
 
 
-@app.command()
+@app.command(rich_help_panel="Collections and search")
 def similar(
     collection: Annotated[str, typer.Argument(help="Collection name.")],
     item_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the item to find neighbours of.")],
@@ -203,7 +203,7 @@ def collections_drop(
         note(f"dropped {name}")
 
 
-@app.command("reembed")
+@app.command("reembed", rich_help_panel="Collections and search")
 def reembed_command(
     source: Annotated[str, typer.Argument(help="Existing collection.")],
     target: Annotated[str, typer.Argument(help="New collection to create.")],

@@ -27,7 +27,7 @@ from embedlab.store.readers import read_records
 OUTPUTS = (".npy", ".parquet", ".jsonl")
 
 
-@app.command()
+@app.command(rich_help_panel="Create and compare")
 def models(as_json: JsonOption = False) -> None:
     """List the models embedlab can load here, with dimension, modality and offline availability."""
     rows = [m.as_dict() for m in list_models()]
@@ -48,7 +48,7 @@ def models(as_json: JsonOption = False) -> None:
     console.print(table)
 
 
-@app.command()
+@app.command(rich_help_panel="Create and compare")
 def embed(
     model: Annotated[str, typer.Argument(help="Model name (see `embedlab models`).")],
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to embed.", show_default=False)] = None,
@@ -135,7 +135,7 @@ def write_vectors(path: Path, texts: list[str], vectors: np.ndarray) -> None:
                 handle.write(json.dumps({"text": text, "vector": vector.tolist()}, ensure_ascii=False) + "\n")
 
 
-@app.command()
+@app.command(rich_help_panel="Create and compare")
 def similarity(
     model: Annotated[str, typer.Argument(help="Model name (see `embedlab models`).")],
     texts: Annotated[list[str], typer.Argument(help="Two or more texts.")],

@@ -14,7 +14,7 @@ from embedlab.cli.common import JsonOption, StoreOption, app, console, note, pri
 from embedlab.store import Store
 
 
-@app.command()
+@app.command(rich_help_panel="Start here")
 def demo(
     k: Annotated[int, typer.Option("-k", help="Results per search.")] = 3,
     store: StoreOption = None,
