@@ -36,7 +36,7 @@ def evaluate(
 ) -> None:
     """Evaluate one or more models on a task; several models give one table with the best per column marked."""
     from embedlab.evaluate import evaluate as run_evaluation
-    from embedlab.evaluate.report import check_output, rich_tables, write_report
+    from embedlab.evaluate.report import check_output, rich_tables, skipped_lines, write_report
 
     for output in outputs or []:
         check_output(output)
@@ -61,7 +61,7 @@ def evaluate(
             console.print(table)
             for source in sources:
                 console.print(f"  [dim]{source}[/]", highlight=False)
-        for skipped in report.skipped:
-            note(f"skipped {skipped['task']} for {skipped['model']}: {skipped['reason']}")
+        for line in skipped_lines(report):
+            note(f"skipped {line}")
     for output in outputs or []:
         note(f"wrote {output}")

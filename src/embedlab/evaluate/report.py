@@ -41,6 +41,27 @@ def coverage(report: Report, task: str, model: str) -> str:
     return ", ".join(parts)
 
 
+def skipped_lines(report: Report) -> list[str]:
+    """What was not run, one line per (task, reason): 'wordsim for tfidf, minilm: task does not fit this model'."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for skipped in report.skipped:
+        grouped.setdefault((skipped["task"], skipped["reason"]), []).append(skipped["model"])
+    return [f"{task} for {', '.join(models)}: {reason}" for (task, reason), models in grouped.items()]
+
+
+def recipe_lines(report: Report) -> dict[str, str]:
+    """Per model: its model and version; count/tfidf, fitted on each task's own texts, say so."""
+    lines: dict[str, str] = {}
+    for model in report.models():
+        recipes = [r.recipe for r in report.results if r.model == model]
+        first = recipes[0]
+        text = f"{first.get('model')} ({first.get('version')})"
+        if first.get("encoder") in ("count", "tfidf"):
+            text = f"{first.get('model')}, fitted on each task's own texts ({len(recipes)} fits)"
+        lines[model] = text
+    return lines
+
+
 def sources(report: Report, task: str) -> list[str]:
     seen = {}
     for result in report.results:
@@ -99,46 +120,50 @@ def markdown(report: Report) -> str:
         lines += ["| " + " | ".join(f"**{c[1:]}**" if c.startswith("*") else c for c in row) + " |" for row in rows]
         lines += ["", *(f"- {s}" for s in sources(report, task)), ""]
     if report.skipped:
-        lines += ["Skipped: " + "; ".join(f"{s['task']} × {s['model']} ({s['reason']})" for s in report.skipped), ""]
-    lines += ["Recipes:", ""]
-    recipes = {r.model: r.recipe for r in report.results}
-    lines += [f"- `{model}`: `{recipe.get('model')}` ({recipe.get('version')})" for model, recipe in recipes.items()]
+        lines += ["Skipped:", "", *(f"- {line}" for line in skipped_lines(report)), ""]
+    lines += ["Recipes (the full recipe of every result is in the --json output):", ""]
+    lines += [f"- `{model}`: {text}" for model, text in recipe_lines(report).items()]
     return "\n".join(lines) + "\n"
 
 
-def _bars(report: Report, columns: list[tuple[str, str, str]]) -> str:
-    """An SVG bar chart: one group of bars (one per model) per metric column."""
-    models = report.models()
+def _bars(report: Report, task: str, columns: list[tuple[str, str, str]]) -> str:
+    """An SVG bar chart: one group of bars (one per model of the task, coloured as in the legend) per column."""
+    colour = {m: COLORS[i % len(COLORS)] for i, m in enumerate(report.models())}
+    models = report.models(task)
     several = len({c[1] for c in columns}) > 1
+    labels = [header(c, several) for c in columns]
     bar, gap, height, top = 16, 28, 160, 10
     group = bar * len(models) + gap
-    width = 110 + group * len(columns)
-    values = [report.value(m, c) for c in columns for m in models]
-    low = min([0.0, *(v for v in values if v is not None)])
+    left = max(60, int(6 * max(len(label) for label in labels)))  # room for the first rotated label
+    width = left + group * len(columns)
+    values = [v for c in columns for m in models if (v := report.value(m, c)) is not None]
+    low = min([0.0, *values])
     span = (1.0 - low) or 1.0
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 70}" role="img">']
-    zero = top + height * (1.0 / span)
-    parts.append(f'<line x1="100" y1="{zero:.1f}" x2="{width}" y2="{zero:.1f}" stroke="#999"/>')
+    zero = top + height / span
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 80}" role="img">',
+        f'<line x1="{left - 10}" y1="{zero:.1f}" x2="{width}" y2="{zero:.1f}" stroke="#999"/>',
+    ]
     for tick in (0.0, 0.5, 1.0):
         y = top + height * ((1.0 - tick) / span)
-        parts.append(f'<text x="94" y="{y + 4:.1f}" font-size="10" text-anchor="end">{tick:.1f}</text>')
-    for ci, column in enumerate(columns):
-        x0 = 110 + ci * group
+        parts.append(f'<text x="{left - 14}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{tick:.1f}</text>')
+    for ci, (column, label) in enumerate(zip(columns, labels, strict=True)):
+        x0 = left + ci * group
         for mi, model in enumerate(models):
             value = report.value(model, column)
             if value is None:
                 continue
             y, h = (top + height * ((1.0 - value) / span), height * (value / span))
             y, h = (y, h) if h >= 0 else (zero, -h)
-            title = html.escape(f"{model}: {header(column, several)} = {value:.3f}")
+            title = html.escape(f"{model}: {label} = {value:.3f}")
             parts.append(
                 f'<rect x="{x0 + mi * bar}" y="{y:.1f}" width="{bar - 2}" height="{h:.1f}" '
-                f'fill="{COLORS[mi % len(COLORS)]}"><title>{title}</title></rect>'
+                f'fill="{colour[model]}"><title>{title}</title></rect>'
             )
-        label = html.escape(header(column, several))
+        middle, base = x0 + bar * len(models) / 2, top + height + 14
         parts.append(
-            f'<text x="{x0 + bar * len(models) / 2:.1f}" y="{top + height + 14}" font-size="10" '
-            f'text-anchor="end" transform="rotate(-30 {x0 + bar * len(models) / 2:.1f} {top + height + 14})">{label}</text>'
+            f'<text x="{middle:.1f}" y="{base}" font-size="10" text-anchor="end" '
+            f'transform="rotate(-30 {middle:.1f} {base})">{html.escape(label)}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -160,21 +185,15 @@ def html_page(report: Report) -> str:
                 f'<td class="best">{esc(c[1:])}</td>' if c.startswith("*") else f"<td>{esc(c)}</td>" for c in row
             )
             body.append(f"<tr>{cells}</tr>")
-        body.append("</table>" + _bars(report, columns))
+        body.append("</table>" + _bars(report, task, columns))
         body.append("<ul>" + "".join(f"<li>{esc(s)}</li>" for s in sources(report, task)) + "</ul>")
     if report.skipped:
         body.append(
-            "<p>Skipped: "
-            + "; ".join(esc(f"{s['task']} × {s['model']} ({s['reason']})") for s in report.skipped)
-            + "</p>"
+            "<p>Skipped:</p><ul>" + "".join(f"<li>{esc(line)}</li>" for line in skipped_lines(report)) + "</ul>"
         )
-    recipes = {r.model: r.recipe for r in report.results}
     body.append(
         "<h2>recipes</h2><ul>"
-        + "".join(
-            f"<li><b>{esc(m)}</b>: {esc(str(r.get('model')))} ({esc(str(r.get('version')))})</li>"
-            for m, r in recipes.items()
-        )
+        + "".join(f"<li><b>{esc(m)}</b>: {esc(text)}</li>" for m, text in recipe_lines(report).items())
         + "</ul>"
     )
     style = (
