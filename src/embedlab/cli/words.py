@@ -104,7 +104,8 @@ def _print_neighbors(result: Any, title: str) -> None:
     for status in result.query:
         if status.status != "in vocabulary":
             note(f"[yellow]{status.word!r} is {status.status}[/]")
-    table = Table(title=title)
+    console.print(f"[bold]{title}[/]", highlight=False)
+    table = Table()
     table.add_column("#", justify="right")
     table.add_column("word")
     table.add_column("cosine" if result.method != "3cosmul" else "3cosmul", justify="right")
@@ -170,24 +171,19 @@ def oov(
     if as_json:
         print_json(reports)
         return
-    table = Table(title=f"out-of-vocabulary words in {file.name}")
-    for column in (
-        "model",
-        "tokens",
-        "OOV tokens",
-        "OOV rate",
-        "distinct",
-        "OOV distinct",
-        "OOV words get",
-        "most frequent OOV",
-    ):
-        table.add_column(column, overflow="fold")
+    console.print(f"[bold]out-of-vocabulary words in {file.name}[/]", highlight=False)
+    table = Table()
+    for column in ("model", "tokens", "OOV tokens", "OOV rate", "distinct", "OOV distinct", "OOV words get"):
+        table.add_column(column)
     for r in reports:
         table.add_row(
             r["model"], f"{r['tokens']:,}", f"{r['oov_tokens']:,}", f"{r['oov_rate']:.2%}", f"{r['types']:,}",
-            f"{r['oov_types']:,}", r["oov_handling"], ", ".join(f"{o['word']} ({o['count']})" for o in r["top_oov"]),
+            f"{r['oov_types']:,}", r["oov_handling"],
         )  # fmt: skip
     console.print(table)
+    for r in reports:
+        words = ", ".join(f"{o['word']} ({o['count']})" for o in r["top_oov"])
+        console.print(f"most frequent OOV for {r['model']}: {words or '-'}", highlight=False)
 
 
 @app.command()
@@ -387,7 +383,8 @@ def _save_npy(path: Path, vectors: np.ndarray) -> None:
 
 
 def _print_docs(rows: list[dict[str, Any]], title: str) -> None:
-    table = Table(title=title)
+    console.print(f"[bold]{title}[/]", highlight=False)
+    table = Table()
     table.add_column("#", justify="right")
     table.add_column("tag")
     table.add_column("cosine", justify="right")
