@@ -98,3 +98,12 @@ def test_export_round_trips_through_word2vec_formats(w2v, tmp_path: Path) -> Non
 def test_non_static_model_is_refused() -> None:
     with pytest.raises(EmbedlabError, match="not a static word-vector model"):
         load("minilm")
+
+
+def test_glove_and_word2vec_files_work_as_static_models() -> None:
+    glove = load(f"vectors:{gensim_test_data('test_glove.txt')}")  # GloVe text format, no header
+    assert len(glove) == 76 and glove.dim == 50
+    assert [w for w, _ in glove.neighbors("the", 3).neighbors][0] == "which"
+    vec = load(str(gensim_test_data("lee_fasttext.vec")))  # a bare path is a vectors file; case is kept
+    assert vec.status("The").key == "The" and vec.status("Fire").key == "fire"
+    assert "fires" in [w for w, _ in vec.neighbors("fire", 3).neighbors]

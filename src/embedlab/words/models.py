@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from embedlab.encoders.base import Encoder, file_sha256
-from embedlab.errors import EmbedlabError
+from embedlab.encoders.static import tokenize
+from embedlab.errors import EmbedlabError, close_matches
 from embedlab.words import trust
 from embedlab.words.corpus import Corpus
 
@@ -363,8 +364,6 @@ class SavedWordsEncoder(Encoder):
         }
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
-        from embedlab.encoders.static import tokenize
-
         subwords = self.kind == "fasttext"
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         tokens = oov = from_subwords = empty = 0
@@ -434,8 +433,6 @@ class Doc2VecModel:
 
     def infer(self, text: str, seed: int = 0, epochs: int | None = None) -> np.ndarray:
         """A vector for a new document; the same text and seed always give the same vector."""
-        from embedlab.encoders.static import tokenize
-
         words = tokenize(text, self.lowercase)
         if not words:
             raise EmbedlabError("the document to infer has no words.", "pass some text.")
@@ -453,8 +450,6 @@ class Doc2VecModel:
 
     def neighbors(self, tag: str, k: int = 10) -> list[tuple[str, float]]:
         """The k training documents closest to the training document `tag`."""
-        from embedlab.errors import close_matches
-
         try:
             index = self.tags.index(tag)
         except ValueError:
@@ -494,8 +489,6 @@ class Doc2VecEncoder(Encoder):
         }
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
-        from embedlab.encoders.static import tokenize
-
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         empty = 0
         for row, text in enumerate(texts):
