@@ -152,3 +152,24 @@ def lock(path):
         path.chmod(0o555)
         return lambda: path.chmod(0o755)
     return lambda: subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+@pytest.mark.parametrize("options", [{"pooling": "cls"}, {"long_text": "truncate"}])
+def test_an_encoder_object_is_reloaded_with_its_options(store, options):
+    from embedlab import load
+
+    collection = store.create("c", load("minilm", **options))
+    collection.add(["a first text", "a second text"])
+    reopened = Store(store.path).collection("c")
+    assert reopened.encoder.recipe == collection.encoder.recipe  # would raise if options were lost
+    assert reopened.search("first", k=1)[0].text == "a first text"
+
+
+def test_a_vectors_file_collection_reopens(store):
+    from embedlab.datasets import gensim_test_data
+
+    path = gensim_test_data("lee_fasttext.vec")
+    from embedlab import load
+
+    store.create("v", load(f"vectors:{path}", weighting="sif")).add(["bushfires near sydney", "bank rates"])
+    assert Store(store.path).collection("v").search("bank rates", k=1)[0].text == "bank rates"

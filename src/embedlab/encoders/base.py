@@ -37,6 +37,10 @@ class Encoder(ABC):
     def recipe(self) -> dict[str, Any]:
         """Everything needed to make the same vectors again: model, version, pooling, truncation ..."""
 
+    def load_spec(self) -> tuple[str, dict[str, Any]]:
+        """The name and options that `embedlab.load` needs to build this encoder again."""
+        return self.name, {}
+
     @abstractmethod
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         """Encode validated texts into a raw (unnormalised) float32 array."""

@@ -123,6 +123,9 @@ class StaticVectorsEncoder(Encoder):
             "dim": self.dim,
         }
 
+    def load_spec(self) -> tuple[str, dict[str, Any]]:
+        return f"vectors:{self.path.resolve()}", {"weighting": self.weighting, "lowercase": self.lowercase}
+
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         key_to_index = self.vectors.key_to_index

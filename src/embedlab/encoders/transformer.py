@@ -153,6 +153,16 @@ class TransformerEncoder(Encoder):
             "dim": self.dim,
         }
 
+    def load_spec(self) -> tuple[str, dict[str, Any]]:
+        name = self.name if self.name == "minilm" else str(self.folder.resolve()) if self.folder else self.model_id
+        options = {
+            "pooling": self.pooling.mode,
+            "long_text": self.long_text,
+            "max_tokens": self.max_tokens,
+            "overlap": self.overlap,
+        }
+        return name, options
+
     def weights_version(self) -> str:
         """sha256 of the weights file (local folders) or the hub commit."""
         if self._weights_hash is None:

@@ -91,6 +91,9 @@ class WordLlamaEncoder(Encoder):
             "dim": self.dim,
         }
 
+    def load_spec(self) -> tuple[str, dict[str, Any]]:
+        return "wordllama", {"dim": self._dim}
+
     @property
     def vocabulary(self) -> list[str]:
         """Token strings, in row order of `token_vectors`."""

@@ -140,10 +140,15 @@ class Store:
         if name in self.names():
             existing = self.collection(name)
             existing.check_same_model(model, options)
+            if isinstance(model, Encoder):
+                existing._encoder = model
             return existing
-        encoder = model if isinstance(model, Encoder) else load(model, **options)
-        model_name = model if isinstance(model, str) else encoder.name
-        config = {"name": name, "model": model_name, "model_options": options, "recipe": None}
+        if isinstance(model, Encoder):
+            encoder = model
+            model, options = encoder.load_spec()
+        else:
+            encoder = load(model, **options)
+        config = {"name": name, "model": model, "model_options": options, "recipe": None}
         return Collection(self, name, config, encoder=encoder)
 
     def drop(self, name: str) -> None:
