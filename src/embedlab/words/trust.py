@@ -54,8 +54,11 @@ def signing_key(create: bool) -> bytes | None:
         os.link(temp, path)  # fails if another process made the key first: then use theirs
     except FileExistsError:
         pass
+    except OSError:  # a file system without hard links
+        if not path.exists():
+            os.replace(temp, path)
     finally:
-        temp.unlink()
+        temp.unlink(missing_ok=True)
     return path.read_bytes()
 
 
