@@ -177,3 +177,20 @@ def test_corpus_from_csv_jsonl_and_folder(tmp_path: Path) -> None:
     assert result.documents == 20 and Doc2VecModel(tmp_path / "d2v").tags[:2] == ["lee-1", "lee-2"]
     with pytest.raises(EmbedlabError, match="no column 'body'"):
         list(Corpus(tmp_path / "news.csv", text_column="body"))
+
+
+def test_signing_key_is_private_and_signatures_bind_the_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from embedlab.words import trust
+
+    monkeypatch.setenv("EMBEDLAB_CONFIG_DIR", str(tmp_path / "config"))
+    target = tmp_path / "model.gensim"
+    target.write_bytes(b"payload")
+    signature = trust.sign(target)
+    key = tmp_path / "config" / "signing.key"
+    assert key.stat().st_mode & 0o777 == 0o600 and len(key.read_bytes()) == 32
+    trust.verify(target, signature)
+    target.write_bytes(b"payload!")
+    with pytest.raises(EmbedlabError, match="does not match"):
+        trust.verify(target, signature)
+    with pytest.raises(EmbedlabError, match="not signed"):
+        trust.verify(target, None)
