@@ -16,7 +16,8 @@ from embedlab.errors import EmbedlabError
 train_app = typer.Typer(
     help="Train word2vec, fastText or doc2vec (gensim) on a corpus streamed from disk.", no_args_is_help=True
 )
-app.add_typer(train_app, name="train")
+PANEL = "Words and documents"
+app.add_typer(train_app, name="train", rich_help_panel=PANEL)
 logging.getLogger("gensim").setLevel(logging.WARNING)  # its INFO lines would drown the output
 
 ModelArg = Annotated[
@@ -114,7 +115,7 @@ def _print_neighbors(result: Any, title: str) -> None:
     console.print(table)
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def neighbors(
     model: ModelArg,
     word: Annotated[str, typer.Argument(help="The word.")],
@@ -131,7 +132,7 @@ def neighbors(
     _print_neighbors(result, f"{result.model}: nearest to {word!r}")
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def analogy(
     model: ModelArg,
     a: Annotated[str, typer.Argument(help="A (man)")],
@@ -151,7 +152,7 @@ def analogy(
     _print_neighbors(result, f"{result.model}: {a} : {b} :: {c} : ?  ({method})")
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def oov(
     models: Annotated[str, typer.Argument(help="One model, or several separated by commas.")],
     file: Annotated[Path, typer.Argument(help="Text file (one text per line), CSV/JSONL/Parquet.")],
@@ -186,7 +187,7 @@ def oov(
         console.print(f"most frequent OOV for {r['model']}: {words or '-'}", highlight=False)
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def bias(
     model: Annotated[str | None, typer.Argument(help="Static model, or a sentence encoder (SEAT-style).")] = None,
     weat: Annotated[
@@ -291,7 +292,7 @@ def _list_weat(as_json: bool) -> None:
     console.print(f"source: {data['source']}")
 
 
-@app.command()
+@app.command(rich_help_panel=PANEL)
 def infer(
     model: Annotated[str, typer.Argument(help="doc2vec:DIR")],
     texts: Annotated[list[str], typer.Argument(help="New documents.")],
@@ -329,7 +330,7 @@ def infer(
         _print_docs(row["neighbors"], f"nearest training documents to {row['text'][:60]!r}")
 
 
-@app.command("doc-neighbors")
+@app.command("doc-neighbors", rich_help_panel=PANEL)
 def doc_neighbors(
     model: Annotated[str, typer.Argument(help="doc2vec:DIR")],
     tag: Annotated[str, typer.Argument(help="Tag of a training document (its line number, id column or FILE:LINE).")],
@@ -349,7 +350,7 @@ def doc_neighbors(
     _print_docs(rows, f"documents nearest to {tag}")
 
 
-@app.command("export-vectors")
+@app.command("export-vectors", rich_help_panel=PANEL)
 def export_vectors(
     model: ModelArg,
     output: Annotated[Path, typer.Argument(help="File to write.")],
