@@ -72,7 +72,7 @@ def map_command(
     if compare is not None:
         if output is None:
             raise EmbedlabError("--compare needs an output.", "add -o compare.html (or .png).")
-        first, second = compare_sources(compare[0], compare[1], store, source, words)
+        first, second = compare_sources(compare[0], compare[1], store, source, words, sample, seed)
         summary = compare_map(
             first, second, output, method, color_by, label_column, sample, seed, clusters, n_clusters, k, not no_cache
         )

@@ -224,26 +224,37 @@ def make_map(
 
 
 def compare_sources(
-    first: str, second: str, store: Any = None, source: str | None = None, words: str | Path | None = None
+    first: str,
+    second: str,
+    store: Any = None,
+    source: str | None = None,
+    words: str | Path | None = None,
+    sample: int | None = None,
+    seed: int = 0,
 ) -> tuple[MapData, MapData]:
     """The same items under two embeddings: each side is a collection of the store or a model.
 
     A model embeds the texts of `source` (a collection), of `words` (a word list), or of the
-    other side when that one is a collection.
+    other side when that one is a collection; with `sample`, only a random sample of them.
     """
     from embedlab.store import Store
 
     opened = store if isinstance(store, Store) else Store(store)
     names = opened.names()
     base: MapData | None = None
+    base_collection = None
     word_list = read_word_list(words) if words is not None else None
     if source is not None and word_list is None:
         base = open_source(source, opened)
     elif word_list is None:
-        collection = next((n for n in (first, second) if n in names), None)
-        base = from_collection(opened.collection(collection)) if collection else None
+        base_collection = next((n for n in (first, second) if n in names), None)
+        base = from_collection(opened.collection(base_collection)) if base_collection else None
+    if base is not None:
+        base = base.sample(sample, seed)
 
     def side(name: str) -> MapData:
+        if name == base_collection and base is not None:
+            return base
         if name in names:
             return from_collection(opened.collection(name))
         if word_list is not None:

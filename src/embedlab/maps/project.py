@@ -1,9 +1,10 @@
 """Projections to 2 or 3 dimensions: PCA (scikit-learn), t-SNE (openTSNE) and UMAP (umap-learn).
 
-Every method is deterministic for a given seed. t-SNE uses openTSNE's FFT-accelerated gradients
-in 2-D (Barnes-Hut in 3-D) and scikit-learn's exact t-SNE only for tiny sets. A projection of a
-collection is cached as .npy under the store's sidecar folder, keyed by the collection's table
-version, the method and its parameters, so mapping the same data again is instant.
+Every method is deterministic for a given seed. t-SNE uses openTSNE: FFT-accelerated gradients
+for 2-D maps of 10,000 points or more, Barnes-Hut below that and in 3-D (openTSNE's FFT is
+slower on small sets and has no 3-D), and scikit-learn's exact t-SNE only for tiny sets (< 200).
+A projection of a collection is cached as .npy under the store's sidecar folder, keyed by the
+collection's table version, the method and its parameters, so mapping the same data again is instant.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from embedlab.errors import EmbedlabError
 METHODS = ("pca", "tsne", "umap")
 MIN_POINTS = {"pca": 3, "tsne": 5, "umap": 5}
 EXACT_TSNE_BELOW = 200
+FFT_TSNE_FROM = 10_000
 CACHE_FORMAT = 1
 
 
@@ -139,7 +141,7 @@ def _tsne(vectors: np.ndarray, dims: int, seed: int, perplexity: float, metric: 
         n_components=dims,
         perplexity=perplexity,
         metric=metric,
-        negative_gradient_method="fft" if dims <= 2 else "bh",
+        negative_gradient_method="fft" if dims == 2 and n >= FFT_TSNE_FROM else "bh",
         n_jobs=os.cpu_count() or 1,
         random_state=seed,
         verbose=False,
