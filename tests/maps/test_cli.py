@@ -19,7 +19,7 @@ def test_map_collection_to_html_then_cached(run_cli, lee_store, out):
     assert summary["color_by"] == "cluster" and len(summary["clusters"]) == 12
     page = (out / "map.html").read_text(encoding="utf-8")
     assert "<script src=" not in page  # plotly is embedded, not fetched (the browser test proves it offline)
-    assert "scattergl" in page and summary["clusters"][0]["label"] in page
+    assert "scattergl" in page and summary["clusters"][0]["label"].split(" · ")[0] in page
     code, stdout, _ = run_cli(*args)
     assert code == 0 and json.loads(stdout)["cached"] is True
 
