@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -32,7 +33,10 @@ app.add_typer(collections_app, name="collections", rich_help_panel="Collections 
 @app.command(rich_help_panel="Collections and search")
 def index(
     collection: Annotated[str, typer.Argument(help="Collection name (created if new).")],
-    file: Annotated[Path, typer.Argument(help="A .txt (one item per line), .csv, .tsv, .jsonl or .parquet file.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="A .txt (one item per line), .csv, .tsv, .jsonl or .parquet file, or a folder of images."),
+    ],
     model: Annotated[str, typer.Option("--model", "-m", help="Model for a new collection.")] = "minilm",
     text_column: Annotated[str | None, typer.Option(help="Column with the text (default: 'text').")] = None,
     id_column: Annotated[
@@ -41,17 +45,34 @@ def index(
     fmt: Annotated[
         str | None, typer.Option("--format", help="text, csv, tsv, jsonl or parquet (default: from the extension).")
     ] = None,
+    image_column: Annotated[
+        str | None, typer.Option(help="Column with image file paths (relative to the file): index those images.")
+    ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit.")] = 512,
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Embed a file into a collection. Re-running it updates items by id and never duplicates them."""
+    """Embed a file (or a folder of images) into a collection. Re-running it updates items by id, never duplicates."""
     target = Store(store).create(collection, model, **model_options(pooling, long_text))
-    summary = target.add_file(
-        file, text_column=text_column, id_column=id_column, fmt=fmt, show_progress=not as_json, batch_size=batch_size
-    )
+    if file.is_dir() or image_column:
+        from embedlab.images import index_images
+
+        if text_column:
+            raise EmbedlabError("--text-column does not apply to images.", "name the path column with --image-column.")
+        summary = index_images(
+            target, file, image_column, id_column, fmt, show_progress=not as_json, batch_size=batch_size
+        )
+    else:
+        summary = target.add_file(
+            file,
+            text_column=text_column,
+            id_column=id_column,
+            fmt=fmt,
+            show_progress=not as_json,
+            batch_size=batch_size,
+        )
     if as_json:
         print_json(summary.as_dict())
     else:
@@ -75,6 +96,10 @@ def print_summary(summary: IngestSummary) -> None:
         note(f"{summary.texts_without_known_words} text(s) had no word the model knows (zero vectors)")
     if summary.ignored_fields:
         note(f"fields not in the collection's columns were ignored: {', '.join(summary.ignored_fields)}")
+    if summary.skipped_files:
+        note(f"[yellow]{len(summary.skipped_files)} file(s) skipped:[/]")
+        for name, reason in summary.skipped_files.items():
+            note(f"  {name}: {reason}")
 
 
 def snippet(text: str, limit: int = 110) -> str:
@@ -83,9 +108,19 @@ def snippet(text: str, limit: int = 110) -> str:
     return text if len(text) <= limit else text[: text.rfind(" ", 0, limit)] + " …"
 
 
+def json_ready(result: SearchResult) -> dict[str, Any]:
+    """A result as JSON values: binary metadata (image thumbnails) becomes a base64 data URI."""
+    data = result.as_dict()
+    data["metadata"] = {
+        k: "data:image/jpeg;base64," + base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else v
+        for k, v in data["metadata"].items()
+    }
+    return data
+
+
 def print_results(results: list[SearchResult], title: str, as_json: bool) -> None:
     if as_json:
-        print_json([r.as_dict() for r in results])
+        print_json([json_ready(r) for r in results])
         return
     table = Table(title=title)
     table.add_column("#", justify="right")
@@ -94,7 +129,7 @@ def print_results(results: list[SearchResult], title: str, as_json: bool) -> Non
     table.add_column("text", overflow="fold", max_width=70)
     table.add_column("metadata", overflow="fold", max_width=40)
     for rank, result in enumerate(results, start=1):
-        meta = ", ".join(f"{k}={v}" for k, v in result.metadata.items() if v is not None)
+        meta = ", ".join(f"{k}={v}" for k, v in result.metadata.items() if v is not None and not isinstance(v, bytes))
         table.add_row(str(rank), f"{result.score:.4f}", result.id, snippet(result.text), meta)
     console.print(table)
     if not results:
@@ -104,7 +139,10 @@ def print_results(results: list[SearchResult], title: str, as_json: bool) -> Non
 @app.command(rich_help_panel="Collections and search")
 def search(
     collection: Annotated[str, typer.Argument(help="Collection name.")],
-    query: Annotated[str, typer.Argument(help="What to look for.")],
+    query: Annotated[str | None, typer.Argument(help="What to look for (text).")] = None,
+    image: Annotated[
+        Path | None, typer.Option("--image", help="Search by this image instead of a text (image or CLIP models).")
+    ] = None,
     k: Annotated[int, typer.Option("-k", "--k", help="Number of results.")] = 5,
     mode: Annotated[str, typer.Option(help="semantic (cosine), keyword (BM25) or hybrid (RRF of both).")] = "semantic",
     where: Annotated[str | None, typer.Option(help='SQL filter on metadata, e.g. "year > 2000".')] = None,
@@ -112,7 +150,16 @@ def search(
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Search a collection."""
+    """Search a collection by text, or by image with --image."""
+    if (query is None) == (image is None):
+        raise EmbedlabError("give either a text query or --image FILE.", 'e.g. embedlab search photos "a dog".')
+    if image is not None:
+        from embedlab.images import search_image
+
+        results = search_image(Store(store).collection(collection), image, k=k, where=where)
+        print_results(results, f"search in {collection} by image {image}", as_json)
+        return
+    assert query is not None
     try:
         pair = tuple(float(w) for w in weights.split(","))
     except ValueError:

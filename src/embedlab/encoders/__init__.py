@@ -76,6 +76,21 @@ for _kind in ("word2vec", "fasttext", "doc2vec"):
     register_prefix(_kind, _saved_words(_kind))
 
 
+def _vision(kind: str) -> Callable[..., Encoder]:
+    """Image and CLIP encoders (imported lazily: Pillow and the vision models are not needed for text)."""
+
+    def factory(path: str, **options: Any) -> Encoder:
+        from embedlab.encoders.image import ClipEncoder, ImageEncoder
+
+        return ClipEncoder(path, **options) if kind == "clip" else ImageEncoder(path, **options)
+
+    return factory
+
+
+register_prefix("image", _vision("image"))
+register_prefix("clip", _vision("clip"))
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """One row of `embedlab models`."""
@@ -120,8 +135,23 @@ def list_models() -> list[ModelInfo]:
         *[
             ModelInfo(f"{prefix}:PATH", "from file", "text", True, f"{prefix} model saved by embedlab")
             for prefix in PREFIXES
-            if prefix != "vectors"
+            if prefix not in ("vectors", "image", "clip")
         ],
+        ModelInfo(
+            "image:PATH",
+            "from folder",
+            "image",
+            True,
+            "a transformers image model folder or hub id: ResNet/ConvNeXt (pooled penultimate layer) "
+            "or ViT (CLS or mean of patches)",
+        ),
+        ModelInfo(
+            "clip:PATH",
+            "from folder",
+            "text+image",
+            True,
+            "a transformers CLIP model folder or hub id: texts and images in one space",
+        ),
         ModelInfo("PATH", "from folder", "text", True, "a local BERT-style model folder (safetensors weights)"),
         ModelInfo(
             "ORG/NAME", "from hub", "text", False, "a Hugging Face hub id of a BERT-style model; needs network access"

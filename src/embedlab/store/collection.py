@@ -37,6 +37,7 @@ OWN_COLUMNS = ("id", "text", "vector")
 ANN_THRESHOLD = 50_000
 WRITE_BATCH = 512
 SIDE = "_embedlab"
+FILE_HASH = "file_sha256"  # metadata of image items: a changed file is re-embedded even when its path is the same
 
 
 def default_store_path() -> Path:
@@ -51,13 +52,17 @@ def text_id(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
+def fingerprint(text: str, file_hash: str | None) -> str:
+    return text if file_hash is None else f"{text}\x00{file_hash}"
+
+
 def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass
 class IngestSummary:
-    """What an ingest did; `skipped_empty` counts blank or missing texts."""
+    """What an ingest did; `skipped_empty` counts blank or missing texts, `skipped_files` names bad image files."""
 
     collection: str
     read: int = 0
@@ -69,6 +74,7 @@ class IngestSummary:
     long_texts: int = 0
     texts_without_known_words: int = 0
     ignored_fields: list[str] = field(default_factory=list)
+    skipped_files: dict[str, str] = field(default_factory=dict)
     total: int = 0
     seconds: float = 0.0
 
@@ -356,14 +362,15 @@ class Collection:
         if not rows:
             return
         known = self._stored_texts(list(rows)) if self.exists else {}
-        changed = {k: r for k, r in rows.items() if known.get(k) != r.text}
+        changed = {k: r for k, r in rows.items() if known.get(k) != fingerprint(r.text, r.metadata.get(FILE_HASH))}
         summary.unchanged += len(rows) - len(changed)
         summary.updated += sum(1 for k in changed if k in known)
         summary.added += sum(1 for k in changed if k not in known)
         if not changed:
             return
         encoder = self._encoder if self._encoder is not None else self.encoder
-        vectors = encoder.encode([r.text for r in changed.values()], batch_size=64, normalize=True)
+        items = [r.text if r.image is None else r.image for r in changed.values()]
+        vectors = encoder.encode(items, batch_size=64, normalize=True)
         summary.long_texts += int(encoder.last_stats.get("long_texts", 0))
         summary.texts_without_known_words += int(encoder.last_stats.get("texts_without_known_words", 0))
         if self._growing is not None:
@@ -411,14 +418,17 @@ class Collection:
         return pa.table(columns)
 
     def _stored_texts(self, ids: list[str]) -> dict[str, str]:
+        """id -> what tells whether an item changed: its text, and for image files also the file's hash."""
+        hashed = FILE_HASH in self.metadata_columns
         found = (
             self.table.search()
             .where(f"id IN ({', '.join(sql_string(i) for i in ids)})")
-            .select(["id", "text"])
+            .select(["id", "text", *([FILE_HASH] if hashed else [])])
             .limit(len(ids))
             .to_arrow()
+            .to_pylist()
         )
-        return dict(zip(found["id"].to_pylist(), found["text"].to_pylist(), strict=True))
+        return {row["id"]: fingerprint(row["text"], row.get(FILE_HASH)) for row in found}
 
     def _after_write(self, summary: IngestSummary) -> None:
         """Bring the full-text index up to date, compact, and update the ANN index when large.
@@ -543,6 +553,21 @@ class Collection:
         check_k(k)
         where = self.check_where(where)
         hits = [(i, s) for i, s in self._semantic(self.vector(item_id), k + 1, where) if i != item_id][:k]
+        rows = self._rows([i for i, _ in hits], dict(hits))
+        return [rows[i] for i, _ in hits if i in rows]
+
+    def search_vector(self, vector: np.ndarray, k: int = 5, where: str | None = None) -> list[SearchResult]:
+        """Items nearest a query vector made by this collection's encoder (e.g. an embedded image)."""
+        check_k(k)
+        where = self.check_where(where)
+        query = np.asarray(vector, dtype=np.float32).ravel()
+        dim = self.recipe.get("dim")
+        if isinstance(dim, int) and query.shape[0] != dim:
+            raise EmbedlabError(
+                f"the query vector has {query.shape[0]} dimensions, collection {self.name!r} has {dim}.",
+                "embed the query with the collection's own model.",
+            )
+        hits = self._semantic(query, k, where)
         rows = self._rows([i for i, _ in hits], dict(hits))
         return [rows[i] for i, _ in hits if i in rows]
 

@@ -34,12 +34,17 @@ csv.field_size_limit(64 * 1024 * 1024)
 
 @dataclass
 class Record:
-    """One item to embed: `text` may be None or blank (it is then skipped and counted)."""
+    """One item to embed: `text` may be None or blank (it is then skipped and counted).
+
+    `image` names an image file: encoders that embed images (modality "image" or "text+image") embed
+    it instead of the text, which then only labels the item (e.g. its path).
+    """
 
     id: str | None
     text: str | None
     line: int
     metadata: dict[str, Any] = field(default_factory=dict)
+    image: Path | None = None
 
 
 def file_format(path: Path, fmt: str | None = None) -> str:
