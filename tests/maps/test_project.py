@@ -91,27 +91,23 @@ def test_bad_method_dims_and_options(lee_vectors):
         project(lee_vectors, "umap", perplexity=5)
 
 
-def test_projection_is_cached_per_collection_version(lee_store, lee_records):
-    data = from_collection(lee_store.collection("lee"))
-    first = project(data.vectors, "pca", cache_dir=data.cache_dir, cache_key=data.cache_key)
-    assert not first.cached
-    key = {**data.cache_key, "n": len(data), "method": "pca", "dims": 2, "seed": 0, "params": {}}
-    assert cache_file(data.cache_dir, key).is_file()
-    second = project(data.vectors, "pca", cache_dir=data.cache_dir, cache_key=data.cache_key)
-    assert second.cached and second.explained_variance == first.explained_variance
-    np.testing.assert_array_equal(first.coords, second.coords)
-    # another seed or method is another entry
-    assert not project(data.vectors, "pca", seed=1, cache_dir=data.cache_dir, cache_key=data.cache_key).cached
-
-
-def test_new_collection_version_is_not_served_from_cache(tmp_path, wordllama, lee_records):
+def test_projection_is_cached_per_collection_version(tmp_path, wordllama, lee_records):
     from embedlab.store import Store
 
     store = Store(tmp_path / "store")
     collection = store.create("news", wordllama)
     collection.add([r.text for r in lee_records[:30]], ids=[r.id for r in lee_records[:30]])
     data = from_collection(store.collection("news"))
-    project(data.vectors, "pca", cache_dir=data.cache_dir, cache_key=data.cache_key)
+    first = project(data.vectors, "pca", cache_dir=data.cache_dir, cache_key=data.cache_key)
+    assert not first.cached
+    key = {**data.cache_key, "n": len(data), "method": "pca", "dims": 2, "seed": 0, "params": {}}
+    assert cache_file(data.cache_dir, key).is_file() and data.cache_dir == store.side("news") / "maps"
+    second = project(data.vectors, "pca", cache_dir=data.cache_dir, cache_key=data.cache_key)
+    assert second.cached and second.explained_variance == first.explained_variance
+    np.testing.assert_array_equal(first.coords, second.coords)
+    # another seed or method is another entry
+    assert not project(data.vectors, "pca", seed=1, cache_dir=data.cache_dir, cache_key=data.cache_key).cached
+    # a new version of the collection is not served from the cache
     collection.add([lee_records[40].text], ids=[lee_records[40].id])
     changed = from_collection(store.collection("news"))
     assert changed.cache_key["version"] != data.cache_key["version"]

@@ -142,7 +142,7 @@ def _tsne(vectors: np.ndarray, dims: int, seed: int, perplexity: float, metric: 
         perplexity=perplexity,
         metric=metric,
         negative_gradient_method="fft" if dims == 2 and n >= FFT_TSNE_FROM else "bh",
-        n_jobs=os.cpu_count() or 1,
+        n_jobs=(os.cpu_count() or 1) if n >= FFT_TSNE_FROM else 1,  # threads only pay off on large sets
         random_state=seed,
         verbose=False,
     ).fit(vectors)
