@@ -117,3 +117,17 @@ def test_a_table_with_an_image_path_column(store: Store, clip, photos: Path, tmp
     assert item.metadata["caption"] == "a cat" and item.metadata["width"] == 451
     with pytest.raises(EmbedlabError, match="no column 'image'"):
         index_images(store.create("other", clip), table, image_column="image")
+
+
+def test_reembed_an_image_collection_with_another_image_model(clip_photos, models) -> None:
+    from embedlab.store import reembed
+
+    collection, _, folder = clip_photos
+    summary = reembed(collection.store, "photos", "photos-cnn", f"image:{models['resnet']}")
+    copy = collection.store.collection("photos-cnn")
+    assert summary.added == 10 and copy.recipe["encoder"] == "image"
+    np.testing.assert_allclose(copy.vector("coffee.png"), copy.encoder.encode(folder / "coffee.png")[0], atol=1e-5)
+    assert copy.get("coffee.png").metadata["thumbnail"] == collection.get("coffee.png").metadata["thumbnail"]
+    with pytest.raises(EmbedlabError, match="embeds text only, and these items are images"):
+        reembed(collection.store, "photos", "photos-text", "tfidf")
+    assert "photos-text" not in collection.store.names()

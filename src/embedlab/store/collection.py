@@ -369,6 +369,11 @@ class Collection:
         if not changed:
             return
         encoder = self._encoder if self._encoder is not None else self.encoder
+        if encoder.modality == "text" and any(r.image is not None for r in changed.values()):
+            raise EmbedlabError(
+                f"model {encoder.name} embeds text only, and these items are images.",
+                "use a model that embeds images: clip:PATH (texts and images) or image:PATH (ResNet, ViT ...).",
+            )
         items = [r.text if r.image is None else r.image for r in changed.values()]
         vectors = encoder.encode(items, batch_size=64, normalize=True)
         summary.long_texts += int(encoder.last_stats.get("long_texts", 0))
@@ -603,13 +608,14 @@ class Collection:
 
     # ---- whole collection ----------------------------------------------------------------
     def iter_records(self, batch_size: int = 1024) -> Iterator[Record]:
-        """Every stored item as a Record (id, text, metadata), streamed."""
+        """Every stored item as a Record (id, text, metadata; image items with their file), streamed."""
         columns = ["id", "text", *self.metadata_columns]
         line = 0
         for batch in self.table.search().select(columns).limit(None).to_batches(batch_size):
             for row in batch.to_pylist():
                 line += 1
-                yield Record(row.pop("id"), row.pop("text"), line, row)
+                image = Path(row["path"]) if row.get(FILE_HASH) and row.get("path") else None  # an image file
+                yield Record(row.pop("id"), row.pop("text"), line, row, image=image)
 
     def info(self) -> dict[str, Any]:
         """Name, size, model, recipe, columns and indexes."""
