@@ -344,6 +344,9 @@ class SavedWordsEncoder(Encoder):
         self.lowercase = bool(self.manifest["options"].get("lowercase", True))
         self.name = f"{kind}:{self.folder.name}"
 
+    def load_spec(self) -> tuple[str, dict[str, Any]]:
+        return f"{self.kind}:{self.folder.resolve()}", {"weighting": self.weighting, "sif_a": self.sif_a}
+
     @property
     def dim(self) -> int:
         return int(self.vectors.vector_size)
@@ -471,6 +474,9 @@ class Doc2VecEncoder(Encoder):
         self.doc2vec = Doc2VecModel(path)
         self.seed = seed
         self.name = f"doc2vec:{self.doc2vec.folder.name}"
+
+    def load_spec(self) -> tuple[str, dict[str, Any]]:
+        return f"doc2vec:{self.doc2vec.folder.resolve()}", {"seed": self.seed}
 
     @property
     def dim(self) -> int:
