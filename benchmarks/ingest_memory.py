@@ -2,8 +2,10 @@
 
 The file is built from the Lee corpus' real sentences, each line made unique by a counter, so
 no two items share an id. wordllama is the encoder (fast static vectors), so the run measures the
-store's streaming rather than a transformer. Peak RSS of the indexing process is read from
-/proc/self/status (VmHWM) after it finishes, and compared with the file's size.
+store's streaming rather than a transformer. The indexing process samples its RSS after every
+batch (/proc/self/status): bounded memory means it stays flat while the file streams through.
+The HNSW index build at the end (>= 50,000 items) needs all vectors in memory and is skipped
+unless --ann is given.
 
     .venv/bin/python benchmarks/ingest_memory.py [--lines 1000000]
 """
@@ -22,12 +24,24 @@ from embedlab.datasets import lee_news
 
 RUNNER = """
 import sys
-from embedlab.store import Store
+from embedlab.store import Store, collection as module
+
+def rss(field):
+    line = [x for x in open("/proc/self/status").read().splitlines() if x.startswith(field)][0]
+    return int(line.split()[1]) // 1024
+
+samples = []
+write_chunk = module.Collection._write_chunk
+def sampled(self, chunk, summary):
+    write_chunk(self, chunk, summary)
+    samples.append(rss("VmRSS"))
+module.Collection._write_chunk = sampled
+if sys.argv[4] == "no-ann":
+    module.ANN_THRESHOLD = 10**12
 collection = Store(sys.argv[1]).create("big", "wordllama")
 summary = collection.add_file(sys.argv[2], batch_size=int(sys.argv[3]))
-status = open("/proc/self/status").read()
-peak = [line for line in status.splitlines() if line.startswith("VmHWM")][0]
-print(summary.total, summary.added, peak)
+quarter = len(samples) // 4
+print(summary.total, samples[quarter], samples[2 * quarter], samples[-1], max(samples), rss("VmHWM"))
 """
 
 
@@ -35,6 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--ann", action="store_true", help="also build the HNSW index at the end (slow at 1M)")
     args = parser.parse_args()
     sentences = []
     for record in lee_news():
@@ -47,7 +62,15 @@ def main() -> None:
         size = path.stat().st_size / 2**20
         start = time.perf_counter()
         result = subprocess.run(
-            [sys.executable, "-c", RUNNER, str(Path(folder) / "store"), str(path), str(args.batch_size)],
+            [
+                sys.executable,
+                "-c",
+                RUNNER,
+                str(Path(folder) / "store"),
+                str(path),
+                str(args.batch_size),
+                "ann" if args.ann else "no-ann",
+            ],
             capture_output=True,
             text=True,
             check=True,

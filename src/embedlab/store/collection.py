@@ -459,6 +459,7 @@ class Collection:
             else:
                 ids, vectors = self._vectors()
                 index = AnnIndex.build(vectors, ids, self.table.version)
+                self._matrix = None  # the index holds its own copy; searches use it from now on
             index.save(ann_folder)
             self._ann = index
         elif ann_folder.exists():
