@@ -141,3 +141,12 @@ def test_read_only_store_exit_2_and_nothing_lost(run_cli, indexed, corpus, tmp_p
         assert code == 0 and len(json.loads(out)) == 5
     finally:
         undo()
+
+
+def test_embed_input_file(run_cli, corpus, tmp_path):
+    out_path = tmp_path / "v.parquet"
+    code, out, err = run_cli("embed", "wordllama", "--input", str(corpus), "-o", str(out_path), "--json")
+    table = pq.read_table(out_path)
+    assert code == 0, err and json.loads(out)["items"] == 40
+    assert table.num_rows == 40 and table["text"][0].as_py().startswith("Hundreds of people")
+    expect_usage_error(run_cli, "embed", "wordllama", "x", "--input", str(corpus), match="not both")
