@@ -92,7 +92,8 @@ def test_reindex_does_not_duplicate(run_cli, indexed, corpus):
 def test_reembed(run_cli, indexed):
     store, _ = indexed
     code, out, err = run_cli("reembed", "news", "news-tfidf", "--model", "tfidf", "--store", store, "--json")
-    assert code == 0, err and json.loads(out)["added"] == 40
+    assert code == 0, err
+    assert json.loads(out)["added"] == 40
 
 
 def expect_usage_error(run_cli, *args: str, match: str) -> str:
@@ -147,6 +148,7 @@ def test_embed_input_file(run_cli, corpus, tmp_path):
     out_path = tmp_path / "v.parquet"
     code, out, err = run_cli("embed", "wordllama", "--input", str(corpus), "-o", str(out_path), "--json")
     table = pq.read_table(out_path)
-    assert code == 0, err and json.loads(out)["items"] == 40
+    assert code == 0, err
+    assert json.loads(out)["items"] == 40
     assert table.num_rows == 40 and table["text"][0].as_py().startswith("Hundreds of people")
     expect_usage_error(run_cli, "embed", "wordllama", "x", "--input", str(corpus), match="not both")
