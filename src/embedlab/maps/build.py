@@ -150,6 +150,7 @@ def _view(
         cluster_labels=label_positions(projection.coords, clusters.labels, clusters.names) if clusters else [],
         point_labels=point_labels,
         axis_titles=axis_titles,
+        thumbnails=data.thumbnails,
     )
 
 

@@ -19,6 +19,7 @@ from embedlab.errors import EmbedlabError, close_matches
 VECTOR_SUFFIXES = (".npy", ".parquet", ".pq")
 METADATA_SUFFIXES = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".parquet", ".pq")
 SHOWN_BAD_ROWS = 10
+THUMBNAIL = "thumbnail"  # the JPEG bytes column of image collections (embedlab.images)
 
 
 @dataclass
@@ -26,7 +27,8 @@ class MapData:
     """Points of a map. `columns` holds one list per metadata column, aligned with `ids`.
 
     `cache_dir` and `cache_key` are set for collections: projections of them are cached there.
-    `dropped` names items left out (e.g. words the model does not know).
+    `dropped` names items left out (e.g. words the model does not know). `thumbnails` holds the
+    JPEG thumbnail of each point of an image collection (shown on hover and, for small maps, on the points).
     """
 
     name: str
@@ -37,6 +39,7 @@ class MapData:
     cache_dir: Path | None = None
     cache_key: dict[str, Any] | None = None
     dropped: list[str] = field(default_factory=list)
+    thumbnails: list[bytes | None] | None = None
 
     def __post_init__(self) -> None:
         self.vectors = check_vectors(self.vectors, self.name)
@@ -80,6 +83,7 @@ class MapData:
             vectors=self.vectors[rows],
             texts=None if self.texts is None else [self.texts[i] for i in rows],
             columns={k: [v[i] for i in rows] for k, v in self.columns.items()},
+            thumbnails=None if self.thumbnails is None else [self.thumbnails[i] for i in rows],
         )
 
     def sample(self, n: int | None, seed: int = 0) -> MapData:
@@ -125,7 +129,7 @@ def from_collection(collection: Any) -> MapData:
     """A collection's items: stored vectors, texts and metadata, cached per table version."""
     ids, vectors = collection.vectors()
     records = {r.id: r for r in collection.iter_records()}
-    columns = collection.metadata_columns
+    columns = [c for c in collection.metadata_columns if c != THUMBNAIL]
     ordered = [records[str(i)] for i in ids]
     return MapData(
         name=collection.name,
@@ -133,6 +137,7 @@ def from_collection(collection: Any) -> MapData:
         vectors=vectors,
         texts=[r.text for r in ordered],
         columns={c: [r.metadata.get(c) for r in ordered] for c in columns},
+        thumbnails=[r.metadata.get(THUMBNAIL) for r in ordered] if THUMBNAIL in collection.metadata_columns else None,
         cache_dir=collection.store.side(collection.name) / "maps",
         cache_key={"collection": collection.name, "version": int(collection.table.version)},
     )

@@ -6,6 +6,7 @@ the same cluster labels and the same point labels, from one `MapView` per map.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import math
@@ -32,6 +33,8 @@ OUTPUT_SUFFIXES = (".html", ".png")
 HOVER_CHARS = 300
 HOVER_CHARS_LARGE = 120
 HOVER_COLUMNS = 8
+LABEL_NEIGHBOURS = 15
+THUMBNAILS_ON_POINTS_UP_TO = 60  # PNG maps of image collections draw each thumbnail at its point up to this size
 
 
 @dataclass
@@ -82,6 +85,12 @@ class MapView:
     cluster_labels: list[tuple[np.ndarray, str]]
     point_labels: list[str] | None = None
     axis_titles: tuple[str, ...] | None = None
+    thumbnails: list[bytes | None] | None = None  # JPEG thumbnails of image collections
+
+
+def data_uri(jpeg: bytes | None) -> str | None:
+    """A stored JPEG thumbnail as a data: URI for HTML."""
+    return None if not jpeg else "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
 def hover_texts(
@@ -121,8 +130,25 @@ def wrap(text: str, width: int = 70) -> str:
 
 
 def label_positions(coords: np.ndarray, labels: np.ndarray, names: dict[int, str]) -> list[tuple[np.ndarray, str]]:
-    """Where to write each cluster's name: the median of its points (noise gets no label)."""
-    return [(np.median(coords[labels == c], axis=0), names[c]) for c in sorted(names) if c >= 0]
+    """Where to write each cluster's name: at its member with the most same-cluster neighbours on the map.
+
+    That is inside the cluster's densest part even when some members lie elsewhere (the median of a
+    scattered cluster can fall inside another one). Ties go to the member nearest the median. Noise gets no label.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    k = min(LABEL_NEIGHBOURS, len(coords))
+    _, neighbours = NearestNeighbors(n_neighbors=k).fit(coords).kneighbors(coords)
+    same = (labels[neighbours] == labels[:, None]).sum(axis=1)
+    positions = []
+    for cluster in sorted(c for c in names if c >= 0):
+        members = np.flatnonzero(labels == cluster)
+        if not len(members):
+            continue
+        distance = np.linalg.norm(coords[members] - np.median(coords[members], axis=0), axis=1)
+        best = members[np.lexsort((distance, -same[members]))[0]]
+        positions.append((coords[best], names[cluster]))
+    return positions
 
 
 def check_output(path: str | Path, allowed: Sequence[str] = OUTPUT_SUFFIXES) -> Path:
@@ -185,7 +211,7 @@ def _traces(view: MapView, col: int, show_legend: bool, linked: bool) -> list[An
             "showlegend": show_legend and view.coloring.kind == "category",
             "hovertext": [view.hover[i] for i in rows],
             "hoverinfo": "text",
-            "customdata": rows.tolist() if linked else None,
+            "customdata": rows.tolist() if linked or view.thumbnails is not None else None,
             "text": [view.point_labels[i] for i in rows] if view.point_labels is not None else None,
             "textposition": "top center",
             "textfont": {"size": 10, "color": "#333"},
@@ -291,19 +317,45 @@ gd.on('plotly_unhover', function () {
 """
 
 
+THUMBNAIL_SCRIPT = """
+var gd = document.getElementById('{plot_id}');
+var thumbs = %s;
+var tip = document.createElement('img');
+tip.style.cssText = 'position:fixed;display:none;pointer-events:none;z-index:1000;max-width:128px;'
+  + 'max-height:128px;border:1px solid #888;background:#fff;box-shadow:0 1px 4px rgba(0,0,0,.3)';
+document.body.appendChild(tip);
+gd.on('plotly_hover', function (event) {
+  var row = event.points[0].customdata;
+  if (row === undefined || row === null || !thumbs[row]) { tip.style.display = 'none'; return; }
+  var e = event.event || {};
+  tip.src = thumbs[row];
+  tip.style.left = Math.max(0, (e.clientX || 0) - 150) + 'px';
+  tip.style.top = Math.max(0, (e.clientY || 0) - 64) + 'px';
+  tip.style.display = 'block';
+});
+gd.on('plotly_unhover', function () { tip.style.display = 'none'; });
+"""
+
+
 def write_html(views: Sequence[MapView], path: Path, title: str, linked: bool = False) -> None:
-    """Self-contained HTML: plotly's script is embedded, so the page works offline."""
+    """Self-contained HTML: plotly's script is embedded, so the page works offline.
+
+    Maps of image collections show each point's thumbnail beside the hover text.
+    """
     fig = figure(views, title, linked)
-    post_script = None
+    post_script: list[str] = []
     if linked and views[0].coords.shape[1] == 2:
         where = [np.round(v.coords, 5).tolist() for v in views]
         marks = list(range(len(fig.data) - len(views), len(fig.data)))
-        post_script = LINK_SCRIPT % (json.dumps(where), json.dumps(marks))
+        post_script.append(LINK_SCRIPT % (json.dumps(where), json.dumps(marks)))
+    thumbnails = next((v.thumbnails for v in views if v.thumbnails is not None), None)
+    if thumbnails is not None:
+        post_script.append(THUMBNAIL_SCRIPT % json.dumps([data_uri(t) for t in thumbnails]))
     page = fig.to_html(
         include_plotlyjs=True,
         full_html=True,
         config={"displaylogo": False, "responsive": True, "scrollZoom": True},
-        post_script=post_script,
+        post_script=post_script or None,
     )
     page = page.replace("<head>", f"<head><title>{html.escape(title)}</title>", 1)
     write_atomic(path, page.encode("utf-8"))
@@ -355,10 +407,17 @@ def _draw(ax: Any, view: MapView, fig: Any, show_legend: bool) -> None:
             )  # fmt: skip
     box = {"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.75, "edgecolor": "#888"}
     for position, name in view.cluster_labels:
-        ax.text(*position, name, fontsize=9, ha="center", va="center", bbox=box)
+        ax.text(*position, name, fontsize=9, ha="center", va="center", bbox=box, zorder=3)
+    pictures = view.thumbnails is not None and n <= THUMBNAILS_ON_POINTS_UP_TO and dims == 2
+    if pictures:
+        _draw_thumbnails(ax, view)
     if view.point_labels is not None:
         for row, label in enumerate(view.point_labels):
-            ax.text(*view.coords[row], f" {label}", fontsize=7, color="#333")
+            if pictures:  # under the picture
+                ax.annotate(label, view.coords[row], xytext=(0, -24), textcoords="offset points", ha="center",
+                            va="top", fontsize=7, color="#333")  # fmt: skip
+            else:
+                ax.text(*view.coords[row], f" {label}", fontsize=7, color="#333")
     ax.set_title(view.title, fontsize=11)
     titles = view.axis_titles or ("", "", "")
     ax.set_xlabel(titles[0])
@@ -371,3 +430,23 @@ def _draw(ax: Any, view: MapView, fig: Any, show_legend: bool) -> None:
         ax.set_aspect("equal", adjustable="datalim")
         for spine in ax.spines.values():
             spine.set_visible(False)
+
+
+def _draw_thumbnails(ax: Any, view: MapView) -> None:
+    """Each point's thumbnail (about 40 pixels) drawn at the point, framed in the point's colour."""
+    import io
+
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+    from PIL import Image
+
+    colors = view.coloring.color_of_points() if view.coloring.kind == "category" else None
+    for row, jpeg in enumerate(view.thumbnails or []):
+        if not jpeg:
+            continue
+        with Image.open(io.BytesIO(jpeg)) as thumb:
+            pixels = np.asarray(thumb.convert("RGB"))
+        zoom = 40 / max(pixels.shape[:2])
+        box = AnnotationBbox(OffsetImage(pixels, zoom=zoom), view.coords[row], frameon=True, pad=0.15, zorder=1)
+        box.patch.set_edgecolor(colors[row] if colors is not None else "#888")
+        box.patch.set_linewidth(2)
+        ax.add_artist(box)
