@@ -47,6 +47,12 @@ def test_index_reports_skipped_files_by_name(run_cli, models, bad_folder: Path, 
     assert code == 0 and "5 file(s) skipped" in err
     for name in ("notes.txt", "fake.jpg", "truncated.jpg", "bomb.png", "big.png"):
         assert name in err
+    model = f"clip:{models['clip']}"
+    code, out, err = run_cli(
+        "index", "small", str(bad_folder), "-m", model, "--max-pixels", "150000", "--store", store, "--json"
+    )
+    summary = json.loads(out)
+    assert code == 0 and summary["added"] == 1 and "rocket.jpg" in summary["skipped_files"]  # 640x427 > 150,000
 
 
 def test_image_errors_exit_2_and_write_nothing(run_cli, models, photos: Path, tmp_path: Path) -> None:

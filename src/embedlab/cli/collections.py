@@ -48,6 +48,9 @@ def index(
     image_column: Annotated[
         str | None, typer.Option(help="Column with image file paths (relative to the file): index those images.")
     ] = None,
+    max_pixels: Annotated[
+        int, typer.Option(help="Images: skip any with more pixels than this (checked before decoding).")
+    ] = 100_000_000,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit.")] = 512,
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
@@ -62,7 +65,7 @@ def index(
         if text_column:
             raise EmbedlabError("--text-column does not apply to images.", "name the path column with --image-column.")
         summary = index_images(
-            target, file, image_column, id_column, fmt, show_progress=not as_json, batch_size=batch_size
+            target, file, image_column, id_column, fmt, max_pixels, show_progress=not as_json, batch_size=batch_size
         )
     else:
         summary = target.add_file(
