@@ -10,12 +10,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from embedlab.store.readers import Record
 
 DATA = Path(__file__).parent / "data"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 
 
 def gensim_test_data(name: str) -> Path:
@@ -36,6 +38,16 @@ def lee_news() -> list[Record]:
         for n, line in enumerate(lines, start=1)
         if line.strip()
     ]
+
+
+def lee_story_pairs() -> list[tuple[str, str, str]]:
+    """(story id, first sentence, rest of the story) for each Lee background story that has two or more sentences."""
+    pairs = []
+    for record in lee_news():
+        parts = _SENTENCE_END.split((record.text or "").strip(), maxsplit=1)
+        if len(parts) == 2 and parts[0].strip() and parts[1].strip():
+            pairs.append((str(record.id), parts[0].strip(), parts[1].strip()))
+    return pairs
 
 
 def _tutorial() -> dict[str, Any]:
