@@ -116,3 +116,9 @@ def test_bad_inputs_and_folders_are_clear_errors(models, resnet, bad_folder: Pat
         load(f"image:{models['clip']}")
     with pytest.raises(EmbedlabError, match="not a CLIP-style"):
         load(f"clip:{models['resnet']}")
+
+
+def test_a_hub_id_offline_says_how_to_use_a_local_folder() -> None:
+    with pytest.raises(EmbedlabError, match="HF_HUB_OFFLINE=1 is set") as caught:
+        load("clip:openai/clip-vit-base-patch32")
+    assert "hf download openai/clip-vit-base-patch32 --local-dir DIR" in caught.value.hint

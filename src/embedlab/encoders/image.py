@@ -92,8 +92,8 @@ def load_parts(model: str | Path, with_tokenizer: bool) -> tuple[Any, Any, Any, 
             f"could not load {model!r} from the Hugging Face hub"
             + (" (HF_HUB_OFFLINE=1 is set)" if offline else " (is the network reachable?)")
             + f": {first_line(exc)}",
-            "download the model where the network allows (e.g. `hf download openai/clip-vit-base-patch32 "
-            "--local-dir DIR`) and pass its folder: clip:DIR or image:DIR.",
+            f"download it where the network allows (`hf download {model} --local-dir DIR`) and pass the folder "
+            "(clip:DIR or image:DIR).",
         ) from exc
     model_id = str(path.resolve()) if local else str(model)
     return network, processor, tokenizer, path if local else None, model_id, "local folder" if local else "hub"
