@@ -60,6 +60,9 @@ def test_search_by_image_by_text_and_similar(clip_photos) -> None:
     ids, vectors = collection.vectors()
     order = [str(ids[i]) for i in np.argsort(-(vectors @ expected), kind="stable")]
     assert [h.id for h in by_text] == order
+    with pytest.raises(EmbedlabError, match="the query is a PosixPath, not a text") as caught:
+        collection.search(folder / "chelsea.png")
+    assert "search_image" in caught.value.hint
     similar = collection.similar("rocket.jpg", k=3)
     assert len(similar) == 3 and "rocket.jpg" not in [s.id for s in similar]
 

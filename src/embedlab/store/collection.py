@@ -536,7 +536,12 @@ class Collection:
         weights: tuple[float, float] = (1.0, 1.0),
     ) -> list[SearchResult]:
         """Best `k` items for `query`: semantic (cosine), keyword (BM25) or hybrid (weighted RRF)."""
-        if not isinstance(query, str) or not query.strip():
+        if not isinstance(query, str):
+            raise EmbedlabError(
+                f"the query is a {type(query).__name__}, not a text.",
+                "search by image with embedlab.images.search_image(collection, image), or by a vector with search_vector.",
+            )
+        if not query.strip():
             raise EmbedlabError("the query is empty.", "pass some words to search for.")
         check_k(k)
         check_mode(mode)
