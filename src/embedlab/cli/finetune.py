@@ -77,7 +77,7 @@ def _interrupt_exit() -> Iterator[None]:
         yield
     except TrainingInterrupted as stop:
         note(f"[yellow]interrupted:[/] {stop.detail} saved to {stop.path}")
-        raise typer.Exit(130) from None
+        raise SystemExit(130) from None  # typer.Exit would become exit code 0 under standalone_mode=False
 
 
 def _print_classification(result: Any) -> None:

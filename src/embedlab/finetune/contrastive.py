@@ -40,12 +40,18 @@ TRAINABLE = (
 
 
 def lee_pairs(max_words: int | None = None) -> Pairs:
-    """One pair per Lee background story: its first sentence and the rest (cut to `max_words` words if given)."""
+    """One pair per distinct Lee background story: its first sentence and the rest (cut to `max_words` words)."""
     from embedlab.datasets import lee_story_pairs
 
-    stories = lee_story_pairs()
-    rest = [" ".join(p.split()[:max_words]) if max_words else p for _, _, p in stories]
-    return Pairs([a for _, a, _ in stories], rest, None, LEE_SOURCE)
+    anchors: list[str] = []
+    positives: list[str] = []
+    for _, anchor, rest in lee_story_pairs():
+        positive = " ".join(rest.split()[:max_words]) if max_words else rest
+        if anchor in anchors or positive in positives:
+            continue  # the corpus repeats a few stories; keep one so a held-out story is never also trained on
+        anchors.append(anchor)
+        positives.append(positive)
+    return Pairs(anchors, positives, None, LEE_SOURCE)
 
 
 def load_pairs(source: str | Path | Pairs, max_words: int | None = None) -> Pairs:
@@ -146,6 +152,11 @@ def train_contrastive(
         train, evaluation = holdout_split(data, holdout, seed)
     else:
         train, evaluation = data, load_pairs(heldout, max_words)
+    if len(train) < 2 or len(evaluation) < 2:
+        raise EmbedlabError(
+            f"{len(train)} training and {len(evaluation)} held-out pair(s).",
+            "in-batch negatives need at least 2 pairs to train on, and scoring needs at least 2 held-out pairs.",
+        )
     base_name = model if isinstance(model, str) else encoder.name
     started = time.perf_counter()
     before = retrieval_metrics(encoder, evaluation, base_name)
