@@ -173,3 +173,18 @@ def test_a_vectors_file_collection_reopens(store):
 
     store.create("v", load(f"vectors:{path}", weighting="sif")).add(["bushfires near sydney", "bank rates"])
     assert Store(store.path).collection("v").search("bank rates", k=1)[0].text == "bank rates"
+
+
+def test_a_model_folder_given_by_relative_path_reopens_from_elsewhere(tmp_path, monkeypatch):
+    import shutil
+
+    from embedlab.encoders.transformer import bundled_minilm_path
+
+    shutil.copytree(bundled_minilm_path(), tmp_path / "models" / "mini")
+    monkeypatch.chdir(tmp_path)
+    store = Store(tmp_path / "store")
+    store.create("c", "models/mini", pooling="max").add(["one text", "another text"])
+    monkeypatch.chdir(tmp_path / "models")
+    reopened = Store(tmp_path / "store").collection("c")
+    assert reopened.config["model"] == str((tmp_path / "models" / "mini").resolve())
+    assert reopened.encoder.recipe["pooling"] == "max" and len(reopened.search("one", k=1)) == 1

@@ -129,6 +129,10 @@ class VisionEncoder(Encoder):
         self.max_pixels = int(max_pixels)
         self._weights_hash: str | None = None
 
+    def load_spec(self) -> tuple[str, dict[str, Any]]:
+        where = str(self.folder.resolve()) if self.folder else self.model_id
+        return f"{self.kind}:{where}", {"max_pixels": self.max_pixels}
+
     def weights_version(self) -> str:
         """sha256 of the weights file (local folders) or the hub commit."""
         if self._weights_hash is None:
@@ -208,6 +212,10 @@ class ImageEncoder(VisionEncoder):
             raise EmbedlabError(
                 f"pooling {self.pooling!r} does not fit a {config.model_type} model.", f"use {' or '.join(allowed)}."
             )
+
+    def load_spec(self) -> tuple[str, dict[str, Any]]:
+        name, options = super().load_spec()
+        return name, {**options, "pooling": self.pooling}
 
     @property
     def dim(self) -> int:

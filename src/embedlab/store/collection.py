@@ -154,6 +154,8 @@ class Store:
             model, options = encoder.load_spec()
         else:
             encoder = load(model, **options)
+            if not isinstance(encoder, SparseEncoder):  # count/tfidf reload from their saved vocabulary
+                model, options = encoder.load_spec()  # absolute paths, every option: reopens from anywhere
         config = {"name": name, "model": model, "model_options": options, "recipe": None}
         return Collection(self, name, config, encoder=encoder)
 
