@@ -76,16 +76,16 @@ def main() -> None:
             check=True,
         )
         seconds = time.perf_counter() - start
-    total, added, peak = result.stdout.split(maxsplit=2)
-    peak_mib = int(peak.split()[1]) / 1024
+    total, q1, q2, last, stream_peak, peak = (int(x) for x in result.stdout.split())
     print(
-        f"{args.lines:,} lines ({size:,.0f} MiB) -> {int(total):,} items in {seconds:,.0f}s "
-        f"({int(total) / seconds:,.0f} items/s, wordllama, batch {args.batch_size})"
+        f"{args.lines:,} lines ({size:,.0f} MiB) -> {total:,} items in {seconds:,.0f}s "
+        f"({total / seconds:,.0f} items/s, wordllama, batch {args.batch_size})"
     )
     print(
-        f"peak RSS of the indexing process: {peak_mib:,.0f} MiB "
-        f"(vectors alone: {int(total) * 256 * 4 / 2**20:,.0f} MiB, held once to build the HNSW index)"
+        f"RSS while streaming, after 25% / 50% / 100% of the batches: {q1:,} / {q2:,} / {last:,} MiB (max {stream_peak:,})"
     )
+    built = " (includes the HNSW build, which holds all vectors twice)" if args.ann else " (HNSW build skipped: --ann)"
+    print(f"peak RSS of the whole run: {peak:,} MiB{built}")
 
 
 if __name__ == "__main__":
