@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python benchmarks/maps_tsne.py [--points 100000] [--peer-points 10000] [--vectors FILE.npy]
 
-Points (default): 100,000 distinct 12-word windows (stride 4) of real text, the Lee news corpus
+Points (default): 100,000 distinct 12-word windows (stride 3) of real text, the Lee news corpus
 and the Wikipedia sample (head500.noblanks.cor) that gensim ships, each embedded as the mean of
 all-MiniLM-L6-v2's input token embeddings (384-d, from the bundled minilm weights). This gives
 real 384-d vectors with real topical structure in seconds; full minilm sentence embeddings of
@@ -28,7 +28,7 @@ import numpy as np
 from embedlab.datasets import gensim_test_data
 from embedlab.maps import MapData, make_map, project
 
-WINDOW, STRIDE = 12, 4
+WINDOW, STRIDE = 12, 3
 
 
 def windows(limit: int) -> list[str]:
@@ -105,7 +105,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "embedlab-maps-bench")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average {load}")
 
     started = time.perf_counter()
     if args.vectors:
@@ -154,6 +155,7 @@ def main() -> None:
         drawn = draw_time(html, len(vectors))
         if drawn is not None:
             print(f"  {method}: headless Chromium (offline) drew all {len(vectors):,} points in {drawn:.1f} s")
+    print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (other work slows every timing)")
 
 
 if __name__ == "__main__":
