@@ -72,6 +72,8 @@ def map_command(
     if compare is not None:
         if output is None:
             raise EmbedlabError("--compare needs an output.", "add -o compare.html (or .png).")
+        if dims != 2:
+            raise EmbedlabError("--compare draws 2-D maps.", "drop --dims.")
         first, second = compare_sources(compare[0], compare[1], store, source, words, sample, seed)
         summary = compare_map(
             first, second, output, method, color_by, label_column, sample, seed, clusters, n_clusters, k, not no_cache
