@@ -247,6 +247,7 @@ def compare_sources(
     word_list = read_word_list(words) if words is not None else None
     if source is not None and word_list is None:
         base = open_source(source, opened)
+        base_collection = source if source in names else None
     elif word_list is None:
         base_collection = next((n for n in (first, second) if n in names), None)
         base = from_collection(opened.collection(base_collection)) if base_collection else None
