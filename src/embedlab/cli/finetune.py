@@ -97,8 +97,8 @@ def _print_classification(result: Any) -> None:
         f"{result.baseline['macro_f1']:.3f}",
     )
     console.print(table)
-    confusion = Table(title="test confusion matrix", caption="rows: true class, columns: predicted")
-    confusion.add_column("")
+    confusion = Table(title="test confusion matrix")
+    confusion.add_column("true \\ predicted")
     for name in result.classes:
         confusion.add_column(name, justify="right")
     for name, row in zip(result.classes, result.test["confusion"], strict=True):

@@ -147,6 +147,7 @@ def train_classifier(
         predict = chosen.predict
         details: dict[str, Any] = {"classifier": f"scikit-learn LogisticRegression(C={chosen.C}, max_iter=2000)"}
     else:
+        torch.manual_seed(seed)  # the head's initial weights
         net = TorchHead(encoder.dim, len(classes), hidden if head == "mlp" else 0)
         tensors = torch.from_numpy(vectors), torch.from_numpy(y).long()
         fit = fit_classifier(
