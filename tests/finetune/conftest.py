@@ -7,6 +7,14 @@ import math
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    """Held-out retrieval scoring caches embeddings (embedlab.evaluate): keep them out of the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EMBEDLAB_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def sentiment():
     from embedlab.finetune import read_labelled

@@ -67,6 +67,21 @@ def test_ctrl_c_keeps_last_step(minilm, tmp_path):
     assert load(str(tmp_path / "m")).encode(["a"]).shape == (1, 384)
 
 
+def test_triplets_with_hard_negatives(minilm, tmp_path):
+    stories = lee_pairs(max_words=15).subset(range(10))
+    data = tmp_path / "triplets.jsonl"
+    with open(data, "w", encoding="utf-8") as handle:
+        for i in range(len(stories)):  # hard negative: the next story's text
+            row = {"anchor": stories.anchors[i], "positive": stories.positives[i], "negative": stories.positives[i - 1]}
+            handle.write(json.dumps(row) + "\n")
+    triplets = read_pairs(data)
+    assert triplets.negatives == [stories.positives[i - 1] for i in range(10)]
+    result = train_contrastive(data, tmp_path / "m", model=minilm, holdout=0.2, batch_size=4, train_layers=1)
+    assert result.train_pairs == 8 and result.heldout_pairs == 2 and result.training["steps_done"] == 2
+    manifest = json.loads((tmp_path / "m" / "embedlab_finetune.json").read_text())
+    assert manifest["train_pairs"]["negatives"] is True
+
+
 def test_bad_inputs(minilm, wordllama, tmp_path):
     pairs = tmp_path / "pairs.csv"
     pairs.write_text('anchor,positive\nfirst sentence,"the rest"\nsecond one,  \n', encoding="utf-8")
