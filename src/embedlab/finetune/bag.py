@@ -22,7 +22,7 @@ from embedlab.encoders import SparseEncoder, TransformerEncoder, load
 from embedlab.encoders.static import TOKEN, tokenize
 from embedlab.errors import EmbedlabError
 from embedlab.finetune.classifier import TrainResult
-from embedlab.finetune.data import LabelledData, read_labelled, stratified_split
+from embedlab.finetune.data import LabelledData, Split, read_labelled, stratified_split
 from embedlab.finetune.training import (
     FORMAT,
     FORMAT_VERSION,
@@ -105,7 +105,7 @@ def _variant(
     dim: int,
     classes: int,
     data: tuple[torch.Tensor, torch.Tensor],
-    split: Any,
+    split: Split,
     knobs: dict[str, Any],
     progress: Progress | None,
 ) -> tuple[BagModel, Fit]:

@@ -19,7 +19,7 @@ import torch
 
 from embedlab.encoders import Encoder, SparseEncoder, load
 from embedlab.errors import EmbedlabError
-from embedlab.finetune.data import LabelledData, read_labelled, stratified_split
+from embedlab.finetune.data import LabelledData, Split, read_labelled, stratified_split
 from embedlab.finetune.training import (
     FORMAT,
     FORMAT_VERSION,
@@ -210,7 +210,7 @@ def train_classifier(
     return result
 
 
-def _fit_logreg(vectors: np.ndarray, y: np.ndarray, split: Any, seed: int) -> tuple[Any, Any]:
+def _fit_logreg(vectors: np.ndarray, y: np.ndarray, split: Split, seed: int) -> tuple[Any, Any]:
     """Logistic regression with C chosen on the validation part; returns it and its saver."""
     from sklearn.linear_model import LogisticRegression
 
