@@ -29,9 +29,14 @@ lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# The figures in README.md; together they take about half an hour on 2 cores.
 bench: install-dev
 	$(BIN)/python benchmarks/encode_throughput.py
 	$(BIN)/python benchmarks/search_latency.py
+	$(BIN)/python benchmarks/ingest_memory.py
+	$(BIN)/python benchmarks/maps_tsne.py
+	$(BIN)/python benchmarks/evaluate_cache.py
+	$(BIN)/python benchmarks/finetune_before_after.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache
