@@ -25,6 +25,7 @@ import numpy as np
 from embedlab import load
 from embedlab.datasets import lee_news
 from embedlab.encoders import Encoder, l2_normalize
+from embedlab.search import ann as ann_module
 from embedlab.search import top_k
 from embedlab.store import Record, Store
 from embedlab.store import collection as collection_module
@@ -102,11 +103,19 @@ def main() -> None:
         ids, stored = collection._vectors()
         exact_sets = [{str(ids[r]) for r in top_k(stored, q, 10)[0]} for q in queries]
         ann = collection._fresh_ann()
+        default_ef = ann_module.EF_SEARCH
         assert ann is not None, "the HNSW index should exist at this size"
         ann_sets = [{i for i, _ in collection._semantic(q, 10, None)} for q in queries]
         recall_ann = np.mean([len(a & e) / 10 for a, e in zip(ann_sets, exact_sets, strict=True)])
 
         t_ann = timed(lambda i: collection._semantic(queries[i], 10, None), len(queries))
+        sweep = []
+        for ef in (64, 128, 256, 512):
+            ann_module.EF_SEARCH = ef
+            found = [{str(i) for i in ann.search(q, 10)[0]} for q in queries]
+            seconds = timed(lambda i: ann.search(queries[i], 10), len(queries))
+            sweep.append((ef, seconds, np.mean([len(a & e) / 10 for a, e in zip(found, exact_sets, strict=True)])))
+        ann_module.EF_SEARCH = default_ef
         collection._ann = None
         original = collection_module.AnnIndex.load
         collection_module.AnnIndex.load = staticmethod(lambda folder: None)  # force the exact path
@@ -127,6 +136,10 @@ def main() -> None:
         t_hybrid = timed(lambda i: collection.search(query_texts[i], k=10, mode="hybrid"), 50)
         t_semantic_api = timed(lambda i: collection.search(query_texts[i], k=10), 50)
 
+    print(
+        "HNSW efSearch sweep (index only): "
+        + ", ".join(f"ef {ef}: {1 / sec:,.0f} q/s recall {rec:.3f}" for ef, sec, rec in sweep)
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nsemantic top-10 over {args.n:,} x {vectors.shape[1]} vectors, {len(queries)} queries")
     print(f"{'method':34} {'ms/query':>9} {'queries/s':>10} {'recall@10':>10}")

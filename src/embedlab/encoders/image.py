@@ -14,7 +14,6 @@ part of the recipe. Items are texts when they are `str`, images when they are a 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,8 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
-from embedlab.encoders.base import Encoder, batched, file_sha256, l2_normalize
-from embedlab.encoders.transformer import first_line
+from embedlab.encoders.base import Encoder, batched, l2_normalize
+from embedlab.encoders.pretrained import load_parts, locate, quiet_transformers, weights_version
 from embedlab.errors import EmbedlabError
 from embedlab.images.read import DEFAULT_MAX_PIXELS, ImageSkipped, load_image
 
@@ -55,22 +54,17 @@ def split_items(items: Any) -> list[Any]:
     return entries
 
 
-def load_parts(model: str | Path, with_tokenizer: bool) -> tuple[Any, Any, Any, Path | None, str, str]:
+def load_vision(model: str | Path, with_tokenizer: bool) -> tuple[Any, Any, Any, Path | None, str, str]:
     """(model, image processor, tokenizer or None, local folder, model id, source) from a folder or hub id."""
     from transformers import AutoImageProcessor, AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
-    path = Path(model).expanduser()
-    local = path.is_dir()
-    if not local and (path.exists() or str(model).startswith((".", "/", "~")) or str(model).count("/") > 1):
-        raise EmbedlabError(
-            f"model folder {model} does not exist or is not a folder.",
-            "pass a folder with config.json, preprocessor_config.json and model.safetensors (save_pretrained).",
-        )
-    location = str(path) if local else str(model)
-    try:
+    quiet_transformers()
+    needs = "config.json, preprocessor_config.json, model.safetensors" + (
+        " and tokenizer files" if with_tokenizer else ""
+    )
+    folder, location = locate(model, needs)
+
+    def parts() -> tuple[Any, Any, Any]:
         network = AutoModel.from_pretrained(location, use_safetensors=True)
         if with_tokenizer and not (hasattr(network, "get_text_features") and hasattr(network, "get_image_features")):
             raise EmbedlabError(
@@ -78,25 +72,19 @@ def load_parts(model: str | Path, with_tokenizer: bool) -> tuple[Any, Any, Any, 
                 f"load an image-only model as image:{model}.",
             )
         processor = AutoImageProcessor.from_pretrained(location)
-        tokenizer = AutoTokenizer.from_pretrained(location) if with_tokenizer else None
-    except (OSError, ValueError, KeyError) as exc:
-        if local:
-            raise EmbedlabError(
-                f"could not load an image model from {path}: {first_line(exc)}",
-                "the folder needs config.json, preprocessor_config.json, model.safetensors"
-                + (" and tokenizer files" if with_tokenizer else "")
-                + " (as written by save_pretrained; pickled .bin weights are never loaded).",
-            ) from exc
-        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-        raise EmbedlabError(
-            f"could not load {model!r} from the Hugging Face hub"
-            + (" (HF_HUB_OFFLINE=1 is set)" if offline else " (is the network reachable?)")
-            + f": {first_line(exc)}",
-            f"download it where the network allows (`hf download {model} --local-dir DIR`) and pass the folder "
-            "(clip:DIR or image:DIR).",
-        ) from exc
-    model_id = str(path.resolve()) if local else str(model)
-    return network, processor, tokenizer, path if local else None, model_id, "local folder" if local else "hub"
+        return network, processor, AutoTokenizer.from_pretrained(location) if with_tokenizer else None
+
+    network, processor, tokenizer = load_parts(
+        "an image model",
+        model,
+        folder,
+        needs,
+        f"download it where the network allows (`hf download {model} --local-dir DIR`) and pass the folder "
+        "(clip:DIR or image:DIR).",
+        parts,
+    )
+    model_id = str(folder.resolve()) if folder else str(model)
+    return network, processor, tokenizer, folder, model_id, "local folder" if folder else "hub"
 
 
 def preprocessing(processor: Any) -> dict[str, Any]:
@@ -120,7 +108,7 @@ class VisionEncoder(Encoder):
         self, model: str | Path, device: str | None, name: str | None, max_pixels: int, with_tokenizer: bool
     ) -> None:
         super().__init__()
-        self.model, self.processor, self.tokenizer, self.folder, self.model_id, self.source = load_parts(
+        self.model, self.processor, self.tokenizer, self.folder, self.model_id, self.source = load_vision(
             model, with_tokenizer
         )
         self.name = name or (f"{self.kind}:{self.folder.name}" if self.folder else f"{self.kind}:{model}")
@@ -136,11 +124,7 @@ class VisionEncoder(Encoder):
     def weights_version(self) -> str:
         """sha256 of the weights file (local folders) or the hub commit."""
         if self._weights_hash is None:
-            weights = self.folder / "model.safetensors" if self.folder else None
-            if weights is not None and weights.exists():
-                self._weights_hash = "sha256:" + file_sha256(weights)[:16]
-            else:
-                self._weights_hash = "commit:" + str(getattr(self.model.config, "_commit_hash", None))
+            self._weights_hash = weights_version(self.folder, self.model)
         return self._weights_hash
 
     def encode(

@@ -9,7 +9,6 @@ Either way `last_stats` counts the texts that were affected.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from embedlab.encoders.base import Encoder, file_sha256
+from embedlab.encoders.base import Encoder
+from embedlab.encoders.pretrained import load_parts, locate, quiet_transformers, weights_version
 from embedlab.errors import EmbedlabError
 
 LONG_TEXT_POLICIES = ("window", "truncate")
@@ -76,48 +76,33 @@ class TransformerEncoder(Encoder):
     ) -> None:
         super().__init__()
         from transformers import AutoModel, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
 
         if long_text not in LONG_TEXT_POLICIES:
             raise EmbedlabError(
                 f"unknown long-text policy {long_text!r}.", f"choose one of {', '.join(LONG_TEXT_POLICIES)}."
             )
-        path = Path(model).expanduser()
-        local = path.is_dir()
-        if not local and (path.exists() or str(model).startswith((".", "/", "~")) or str(model).count("/") > 1):
-            raise EmbedlabError(
-                f"model folder {model} does not exist or is not a folder.",
-                "pass a folder that holds config.json, the tokenizer files and model.safetensors.",
-            )
-        self.model_id = model_id or (str(path.resolve()) if local else str(model))
-        self.name = name or (path.name if local else str(model))
-        self.source = source or ("local folder" if local else "huggingface hub")
-        location = str(path) if local else str(model)
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(location)
-            self.model = AutoModel.from_pretrained(location, use_safetensors=True)
-        except (OSError, ValueError) as exc:
-            if local:
-                raise EmbedlabError(
-                    f"could not load a transformer model from {path}: {first_line(exc)}",
-                    "the folder needs config.json, tokenizer files and model.safetensors "
-                    "(embedlab never loads pickled .bin weights; convert them with `safetensors`).",
-                ) from exc
-            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-            raise EmbedlabError(
-                f"could not load {model!r} from the Hugging Face hub"
-                + (" (HF_HUB_OFFLINE=1 is set)" if offline else " (is the network reachable?)")
-                + f": {first_line(exc)}",
-                "download the model on a machine with network access and pass its local folder, "
-                "or run `embedlab models` to see the models that load offline.",
-            ) from exc
-        self.folder = path if local else None
+        quiet_transformers()
+        needs = "config.json, the tokenizer files and model.safetensors"
+        path, location = locate(model, needs)
+        self.model_id = model_id or (str(path.resolve()) if path else str(model))
+        self.name = name or (path.name if path else str(model))
+        self.source = source or ("local folder" if path else "huggingface hub")
+        self.tokenizer, self.model = load_parts(
+            "a transformer model",
+            model,
+            path,
+            needs,
+            "download the model on a machine with network access and pass its local folder, "
+            "or run `embedlab models` to see the models that load offline.",
+            lambda: (
+                AutoTokenizer.from_pretrained(location),
+                AutoModel.from_pretrained(location, use_safetensors=True),
+            ),
+        )
+        self.folder = path
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model.to(self.device).eval()
-        st_config = read_json(path / "sentence_bert_config.json") if local else {}
+        st_config = read_json(path / "sentence_bert_config.json") if path else {}
         limit = int(getattr(self.model.config, "max_position_embeddings", 512))
         self.max_tokens = int(max_tokens or st_config.get("max_seq_length") or min(limit, 512))
         if not 8 <= self.max_tokens <= limit:
@@ -130,7 +115,7 @@ class TransformerEncoder(Encoder):
         overlap = min(32, room // 4) if overlap is None else overlap
         if not 0 <= overlap <= room // 2:
             raise EmbedlabError(f"overlap={overlap} tokens is too large.", f"use 0..{room // 2}.")
-        self.pooling = Pooling(pooling or default_pooling(path if local else None))
+        self.pooling = Pooling(pooling or default_pooling(path))
         self.long_text = long_text
         self.overlap = overlap
         self._weights_hash: str | None = None
@@ -166,11 +151,7 @@ class TransformerEncoder(Encoder):
     def weights_version(self) -> str:
         """sha256 of the weights file (local folders) or the hub commit."""
         if self._weights_hash is None:
-            weights = self.folder / "model.safetensors" if self.folder else None
-            if weights is not None and weights.exists():
-                self._weights_hash = "sha256:" + file_sha256(weights)[:16]
-            else:
-                self._weights_hash = "commit:" + str(getattr(self.model.config, "_commit_hash", None))
+            self._weights_hash = weights_version(self.folder, self.model)
         return self._weights_hash
 
     def windows(self, texts: list[str]) -> tuple[list[list[int]], list[int]]:
@@ -251,8 +232,3 @@ def read_json(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise EmbedlabError(f"{path} is not valid JSON: {exc}", "repair or remove the file.") from exc
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

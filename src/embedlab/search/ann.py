@@ -14,7 +14,7 @@ import numpy as np
 
 HNSW_M = 32
 EF_CONSTRUCTION = 80
-EF_SEARCH = 128
+EF_SEARCH = 256
 
 
 class AnnIndex:
