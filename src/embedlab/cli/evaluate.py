@@ -11,7 +11,7 @@ from embedlab.cli.common import JsonOption, app, console, note, print_json
 from embedlab.errors import EmbedlabError
 
 
-@app.command()
+@app.command(rich_help_panel="See and evaluate")
 def evaluate(
     task: Annotated[str, typer.Argument(help="wordsim, analogy, docsim, sts, retrieval, classify, or all.")],
     models: Annotated[

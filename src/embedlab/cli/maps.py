@@ -12,7 +12,7 @@ from embedlab.errors import EmbedlabError
 from embedlab.maps import MapSummary, compare_map, compare_sources, make_map, open_source
 
 
-@app.command("map")
+@app.command("map", rich_help_panel="See and evaluate")
 def map_command(
     source: Annotated[
         str | None,
