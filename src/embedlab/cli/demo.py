@@ -24,10 +24,10 @@ def demo(
     opened = Store(store)
     if not as_json:
         console.print(
-            Panel.fit(
-                "embedlab demo: turning 300 ABC news stories (the Lee corpus, shipped with gensim) into\n"
-                "384-dim vectors with all-MiniLM-L6-v2, storing them in a LanceDB collection, then searching.",
-                title="embedlab",
+            Panel(
+                "Turning 300 ABC news stories (the Lee corpus, shipped with gensim) into 384-dim vectors with "
+                "all-MiniLM-L6-v2, storing them in a LanceDB collection, then searching and recommending.",
+                title="embedlab demo",
             )
         )
     report = demo_job.run(opened, k=k, show_progress=not as_json)
