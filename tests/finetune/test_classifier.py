@@ -116,3 +116,16 @@ def test_corpus_fitted_models_are_refused(sentiment, tmp_path):
 def test_not_a_head_folder(tmp_path):
     with pytest.raises(EmbedlabError, match="not a trained head folder"):
         load_head(tmp_path)
+
+
+def test_fasttext_lines_without_label_are_counted_and_skipped(sentiment, tmp_path):
+    from embedlab.finetune.data import read_labelled
+
+    lines = [f"__label__{y} {t}" for t, y in zip(sentiment.texts, sentiment.labels, strict=True)]
+    lines = lines[:20] + lines[-20:]  # both classes
+    lines[3] = "a line somebody forgot to label"
+    lines[7] = "__label__pos"
+    path = tmp_path / "reviews.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = read_labelled(path)
+    assert data.skipped == {"missing_label": 1, "empty_text": 1} and len(data.texts) == 38

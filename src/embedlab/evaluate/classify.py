@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,13 +32,16 @@ class Labelled:
     info: DatasetInfo
     texts: list[str]
     labels: list[str]
+    skipped: dict[str, int] = field(default_factory=dict)
 
 
 def read_fasttext(
-    path: Path, name: str | None = None, citation: str = "user file", encoding: str = "utf-8"
+    path: Path, name: str | None = None, citation: str = "user file", encoding: str = "utf-8", skip_bad: bool = False
 ) -> Labelled:
-    """`__label__X text` lines (fastText format)."""
+    """`__label__X text` lines (fastText format). A line without label or text is an error, or with
+    `skip_bad` counted in `skipped` ('missing_label', 'empty_text') and left out."""
     texts, labels = [], []
+    skipped = {"missing_label": 0, "empty_text": 0}
     try:
         lines = path.read_text(encoding=encoding).splitlines()
     except UnicodeDecodeError as exc:
@@ -47,12 +50,16 @@ def read_fasttext(
         if not line.strip():
             continue
         label, _, text = line.strip().partition(" ")
-        if not label.startswith(PREFIX) or len(label) == len(PREFIX) or not text.strip():
+        labelled = label.startswith(PREFIX) and len(label) > len(PREFIX)
+        if skip_bad and not (labelled and text.strip()):
+            skipped["missing_label" if not labelled else "empty_text"] += 1
+            continue
+        if not labelled or not text.strip():
             raise line_error(path, number, "does not start with '__label__NAME ' followed by text", "'__label__X text'")
         labels.append(label[len(PREFIX) :])
         texts.append(text.strip())
     return Labelled(
-        DatasetInfo(name or path.name, str(path), citation, sha256_files([path]), len(texts)), texts, labels
+        DatasetInfo(name or path.name, str(path), citation, sha256_files([path]), len(texts)), texts, labels, skipped
     )
 
 

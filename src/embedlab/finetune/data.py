@@ -49,8 +49,10 @@ def read_labelled(data: str | Path, label_column: str = "label", text_column: st
                 f"pass a labelled CSV/TSV/JSONL/Parquet or fastText .txt file, or `{SENTIMENT}` for the bundled set.",
             )
         if path.suffix.lower() in (".txt", ".cor"):
-            fasttext = classify.read_fasttext(path)
-            dataset = LabelledData(path.name, str(path), fasttext.texts, fasttext.labels)
+            fasttext = classify.read_fasttext(path, skip_bad=True)
+            if not fasttext.texts:
+                raise EmbedlabError(f"{path.name} has no labelled lines.", "write lines as '__label__X some text'.")
+            dataset = LabelledData(path.name, str(path), fasttext.texts, fasttext.labels, fasttext.skipped)
         else:
             dataset = _read_columns(path, label_column, text_column)
     check_classes(dataset.labels, dataset.name)
