@@ -129,3 +129,12 @@ def test_fasttext_lines_without_label_are_counted_and_skipped(sentiment, tmp_pat
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     data = read_labelled(path)
     assert data.skipped == {"missing_label": 1, "empty_text": 1} and len(data.texts) == 38
+
+
+def test_a_file_with_no_labelled_row_is_refused(tmp_path):
+    from embedlab.finetune.data import read_labelled
+
+    path = tmp_path / "unlabelled.txt"
+    path.write_text("a review nobody labelled\nanother one\n", encoding="utf-8")
+    with pytest.raises(EmbedlabError, match="2 without label"):
+        read_labelled(path)

@@ -63,14 +63,20 @@ def read_fasttext(
     )
 
 
-def read_labelled(path: Path, text_column: str | None = None, label_column: str = "label") -> Labelled:
-    """A labelled file: fastText .txt, or CSV/TSV/JSONL/Parquet with text and label columns."""
+def read_labelled(
+    path: Path, text_column: str | None = None, label_column: str = "label", skip_bad: bool = False
+) -> Labelled:
+    """A labelled file: fastText .txt, or CSV/TSV/JSONL/Parquet with text and label columns.
+
+    A row without label or text is an error naming its line, or with `skip_bad` counted in `skipped`.
+    """
     path = Path(path).expanduser()
     if not path.is_file():
         raise EmbedlabError(f"dataset file {path} does not exist.", "pass a labelled CSV/JSONL file with --data.")
     if path.suffix.lower() in (".txt", ".cor"):
-        return read_fasttext(path)
+        return read_fasttext(path, skip_bad=skip_bad)
     texts, labels = [], []
+    skipped = {"missing_label": 0, "empty_text": 0}
     for record in read_records(path, text_column):
         if label_column not in record.metadata:
             raise EmbedlabError(
@@ -80,13 +86,18 @@ def read_labelled(path: Path, text_column: str | None = None, label_column: str 
             )
         label = record.metadata[label_column]
         if label is None or str(label).strip() == "":
-            raise line_error(path, record.line, f"field {label_column!r} (label) is empty", "a label on every row")
-        if record.text is None or not str(record.text).strip():
-            raise line_error(path, record.line, "the text is empty", "a text on every row")
-        texts.append(str(record.text))
-        labels.append(str(label))
+            if not skip_bad:
+                raise line_error(path, record.line, f"field {label_column!r} (label) is empty", "a label on every row")
+            skipped["missing_label"] += 1
+        elif record.text is None or not str(record.text).strip():
+            if not skip_bad:
+                raise line_error(path, record.line, "the text is empty", "a text on every row")
+            skipped["empty_text"] += 1
+        else:
+            texts.append(str(record.text))
+            labels.append(str(label).strip())
     info = DatasetInfo(path.name, str(path), "user file", sha256_files([path]), len(texts))
-    return Labelled(info, texts, labels)
+    return Labelled(info, texts, labels, skipped)
 
 
 def load(

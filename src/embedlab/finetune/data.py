@@ -48,43 +48,16 @@ def read_labelled(data: str | Path, label_column: str = "label", text_column: st
                 f"data file {path} does not exist.",
                 f"pass a labelled CSV/TSV/JSONL/Parquet or fastText .txt file, or `{SENTIMENT}` for the bundled set.",
             )
-        if path.suffix.lower() in (".txt", ".cor"):
-            fasttext = classify.read_fasttext(path, skip_bad=True)
-            if not fasttext.texts:
-                raise EmbedlabError(f"{path.name} has no labelled lines.", "write lines as '__label__X some text'.")
-            dataset = LabelledData(path.name, str(path), fasttext.texts, fasttext.labels, fasttext.skipped)
-        else:
-            dataset = _read_columns(path, label_column, text_column)
+        rows = classify.read_labelled(path, text_column, label_column, skip_bad=True)
+        if not rows.texts:
+            raise EmbedlabError(
+                f"{path.name} has no row with both a text and a label "
+                f"({rows.skipped['missing_label']} without label, {rows.skipped['empty_text']} with empty text).",
+                f"fill the {label_column!r} column (fastText files: write lines as '__label__X some text').",
+            )
+        dataset = LabelledData(path.name, str(path), rows.texts, rows.labels, rows.skipped)
     check_classes(dataset.labels, dataset.name)
     return dataset
-
-
-def _read_columns(path: Path, label_column: str, text_column: str | None) -> LabelledData:
-    texts: list[str] = []
-    labels: list[str] = []
-    skipped = {"missing_label": 0, "empty_text": 0}
-    for record in read_records(path, text_column):
-        if label_column not in record.metadata:
-            raise EmbedlabError(
-                f"{path.name} has no label column {label_column!r}; columns are: "
-                f"{', '.join(['text', *record.metadata])}.",
-                "name the column that holds the labels with --label-column.",
-            )
-        label = record.metadata[label_column]
-        if label is None or str(label).strip() == "":
-            skipped["missing_label"] += 1
-        elif record.text is None or not str(record.text).strip():
-            skipped["empty_text"] += 1
-        else:
-            texts.append(str(record.text))
-            labels.append(str(label).strip())
-    if not texts:
-        raise EmbedlabError(
-            f"{path.name} has no row with both a text and a label "
-            f"({skipped['missing_label']} without label, {skipped['empty_text']} with empty text).",
-            f"fill the {label_column!r} column.",
-        )
-    return LabelledData(path.name, str(path), texts, labels, skipped)
 
 
 def check_classes(labels: list[str], name: str) -> None:
