@@ -24,20 +24,21 @@ from embedlab.datasets import lee_news
 
 RUNNER = """
 import sys
-from embedlab.store import Store, collection as module
+from embedlab.search import engine
+from embedlab.store import Store, ingest
 
 def rss(field):
     line = [x for x in open("/proc/self/status").read().splitlines() if x.startswith(field)][0]
     return int(line.split()[1]) // 1024
 
 samples = []
-write_chunk = module.Collection._write_chunk
-def sampled(self, chunk, summary):
-    write_chunk(self, chunk, summary)
+write_chunk = ingest.Ingest._write_chunk
+def sampled(self, chunk):
+    write_chunk(self, chunk)
     samples.append(rss("VmRSS"))
-module.Collection._write_chunk = sampled
+ingest.Ingest._write_chunk = sampled
 if sys.argv[4] == "no-ann":
-    module.ANN_THRESHOLD = 10**12
+    engine.ANN_THRESHOLD = 10**12
 collection = Store(sys.argv[1]).create("big", "wordllama")
 summary = collection.add_file(sys.argv[2], batch_size=int(sys.argv[3]))
 quarter = len(samples) // 4

@@ -28,7 +28,7 @@ from embedlab.encoders import Encoder, l2_normalize
 from embedlab.search import ann as ann_module
 from embedlab.search import top_k
 from embedlab.store import Record, Store
-from embedlab.store import collection as collection_module
+from embedlab.search import engine as engine_module
 
 
 class TableEncoder(Encoder):
@@ -45,9 +45,8 @@ class TableEncoder(Encoder):
     def dim(self) -> int:
         return self.vectors.shape[1]
 
-    @property
-    def recipe(self) -> dict[str, Any]:
-        return {"encoder": "benchmark", "dim": self.dim}
+    def identity(self) -> dict[str, Any]:
+        return {"model": "precomputed minilm vectors (benchmark)"}
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         if all(t.startswith("item-") for t in texts):
@@ -100,15 +99,15 @@ def main() -> None:
         ingest = time.perf_counter() - started
         print(f"ingest: {args.n:,} items in {ingest:.1f}s ({args.n / ingest:,.0f} items/s, includes FTS + HNSW build)")
 
-        ids, stored = collection._vectors()
+        ids, stored = collection.vectors()
         exact_sets = [{str(ids[r]) for r in top_k(stored, q, 10)[0]} for q in queries]
-        ann = collection._fresh_ann()
+        ann = collection.engine.fresh_ann()
         default_ef = ann_module.EF_SEARCH
         assert ann is not None, "the HNSW index should exist at this size"
-        ann_sets = [{i for i, _ in collection._semantic(q, 10, None)} for q in queries]
+        ann_sets = [{i for i, _ in collection.engine.semantic(q, 10)} for q in queries]
         recall_ann = np.mean([len(a & e) / 10 for a, e in zip(ann_sets, exact_sets, strict=True)])
 
-        t_ann = timed(lambda i: collection._semantic(queries[i], 10, None), len(queries))
+        t_ann = timed(lambda i: collection.engine.semantic(queries[i], 10), len(queries))
         sweep = []
         for ef in (64, 128, 256, 512):
             ann_module.EF_SEARCH = ef
@@ -116,11 +115,11 @@ def main() -> None:
             seconds = timed(lambda i: ann.search(queries[i], 10), len(queries))
             sweep.append((ef, seconds, np.mean([len(a & e) / 10 for a, e in zip(found, exact_sets, strict=True)])))
         ann_module.EF_SEARCH = default_ef
-        collection._ann = None
-        original = collection_module.AnnIndex.load
-        collection_module.AnnIndex.load = staticmethod(lambda folder: None)  # force the exact path
-        t_exact = timed(lambda i: collection._semantic(queries[i], 10, None), len(queries))
-        collection_module.AnnIndex.load = original
+        collection.engine._ann = None
+        original = engine_module.AnnIndex.load
+        engine_module.AnnIndex.load = staticmethod(lambda folder: None)  # force the exact path
+        t_exact = timed(lambda i: collection.engine.semantic(queries[i], 10), len(queries))
+        engine_module.AnnIndex.load = original
         lance_n = min(20, len(queries))
         lance_sets = []
 

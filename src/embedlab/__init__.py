@@ -1,8 +1,7 @@
 """embedlab: create, compare, see, evaluate, store and search embeddings."""
 
-from embedlab.encoders import Encoder, list_models, load
+from embedlab._version import __version__
+from embedlab.encoders import Encoder, ModelSpec, list_models, load
 from embedlab.errors import EmbedlabError
 
-__version__ = "0.1.0"
-
-__all__ = ["EmbedlabError", "Encoder", "__version__", "list_models", "load"]
+__all__ = ["EmbedlabError", "Encoder", "ModelSpec", "__version__", "list_models", "load"]

@@ -2,6 +2,8 @@
 
 - `lee_news()`: the Lee background corpus, 300 Australian Broadcasting Corporation news stories
   (Lee, Pincombe & Welsh, 2005), shipped in gensim's test data (gensim is LGPL-2.1).
+- `pang_lee_polarity()`: 200 movie-review sentences labelled positive/negative (Pang & Lee, 2005),
+  also in gensim's test data.
 - `landmarks()` and `movies()`: the two small application examples of the usual embeddings
   tutorial (semantic search over four landmark sentences; TF-IDF recommendation over four
   movie descriptions), written for embedlab.
@@ -14,7 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from embedlab.store.readers import Record
+from embedlab.io.labelled import LabelledRows, read_fasttext
+from embedlab.io.records import Record
 
 DATA = Path(__file__).parent / "data"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
@@ -48,6 +51,12 @@ def lee_story_pairs() -> list[tuple[str, str, str]]:
         if len(parts) == 2 and parts[0].strip() and parts[1].strip():
             pairs.append((str(record.id), parts[0].strip(), parts[1].strip()))
     return pairs
+
+
+def pang_lee_polarity() -> LabelledRows:
+    """Pang & Lee (2005) sentence polarity: 200 movie-review sentences labelled pos/neg (gensim's test data)."""
+    # the file is Windows-1252 (em dashes, accents)
+    return read_fasttext(gensim_test_data("pang_lee_polarity.cor"), encoding="cp1252")
 
 
 def _tutorial() -> dict[str, Any]:

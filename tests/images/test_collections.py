@@ -60,9 +60,15 @@ def test_search_by_image_by_text_and_similar(clip_photos) -> None:
     ids, vectors = collection.vectors()
     order = [str(ids[i]) for i in np.argsort(-(vectors @ expected), kind="stable")]
     assert [h.id for h in by_text] == order
-    with pytest.raises(EmbedlabError, match="the query is a PosixPath, not a text") as caught:
-        collection.search(folder / "chelsea.png")
-    assert "search_image" in caught.value.hint
+    # one search for every kind of query: an image path, its bytes, and its stored vector give the same order
+    by_path = [h.id for h in collection.search(folder / "chelsea.png", k=3)]
+    assert by_path == [h.id for h in hits]
+    assert [h.id for h in collection.search((folder / "chelsea.png").read_bytes(), k=3)] == by_path
+    assert [h.id for h in collection.search(collection.vector("chelsea.png"), k=3)] == by_path
+    with pytest.raises(EmbedlabError, match="keyword search needs a text query"):
+        collection.search(folder / "chelsea.png", mode="keyword")
+    with pytest.raises(EmbedlabError, match="not a text, an image or a vector"):
+        collection.search(3.5)
     similar = collection.similar("rocket.jpg", k=3)
     assert len(similar) == 3 and "rocket.jpg" not in [s.id for s in similar]
 

@@ -9,7 +9,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from embedlab import EmbedlabError
 from embedlab.datasets import movies
 from embedlab.search import reciprocal_rank_fusion, top_k
-from embedlab.store import collection as collection_module
+from embedlab.search import engine as engine_module
 
 
 def test_tutorial_landmark_query_finds_the_asian_landmarks(demo_store):
@@ -87,24 +87,24 @@ def test_top_k_is_exact():
 
 
 def test_ann_index_beside_the_table(store, wordllama, lee_records, monkeypatch):
-    monkeypatch.setattr(collection_module, "ANN_THRESHOLD", 100)
+    monkeypatch.setattr(engine_module, "ANN_THRESHOLD", 100)
     news = store.create("news", wordllama)
     news.add_records(lambda: iter(lee_records), len(lee_records))
-    assert news._fresh_ann() is not None and "hnsw" in news.info()["ann_index"]
+    assert news.engine.fresh_ann() is not None and "hnsw" in news.info()["ann_index"]
     recall = []
     for record in lee_records[:30]:
         query = wordllama.encode([record.text[:80]])[0]
-        approx = {i for i, _ in news._semantic(query, 10, None)}
-        ids, vectors = news._vectors()
+        approx = {i for i, _ in news.engine.semantic(query, 10)}
+        ids, vectors = news.vectors()
         exact = {str(ids[r]) for r in top_k(vectors, query, 10)[0]}
         recall.append(len(approx & exact) / 10)
     assert np.mean(recall) >= 0.95
     grown = news.add(["A new story about a cricket match in Perth."], ids=["new-1"])
-    index = news._fresh_ann()
+    index = news.engine.fresh_ann()
     assert grown.added == 1 and index is not None and index.index.ntotal == len(news) == len(lee_records) + 1
     assert news.search("cricket match in Perth", k=1)[0].id == "new-1"
     news.add(["Changed text for an old story about bushfires."], ids=["lee-2"])  # update: full rebuild
-    rebuilt = news._fresh_ann()
+    rebuilt = news.engine.fresh_ann()
     assert rebuilt is not None and rebuilt.index.ntotal == len(news) == len(lee_records) + 1
     news.table.delete("id = 'lee-3'")  # any change outside an ingest makes the index stale
-    assert news._fresh_ann() is None and len(news.search("fire", k=3)) == 3
+    assert news.engine.fresh_ann() is None and len(news.search("fire", k=3)) == 3

@@ -180,7 +180,7 @@ def test_corpus_from_csv_jsonl_and_folder(tmp_path: Path) -> None:
 
 
 def test_signing_key_is_private_and_signatures_bind_the_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from embedlab.words import trust
+    from embedlab.encoders import trust
 
     monkeypatch.setenv("EMBEDLAB_CONFIG_DIR", str(tmp_path / "config"))
     target = tmp_path / "model.gensim"

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from embedlab.cli.common import app, err_console
+from embedlab.cli.common import app, err_console, print_error
 from embedlab.errors import EmbedlabError
 
 # Importing a module registers its commands on `app`; this order is the order of `embedlab --help`.
@@ -25,9 +25,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except EmbedlabError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        if exc.hint:
-            err_console.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+        print_error(exc.message, exc.hint)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

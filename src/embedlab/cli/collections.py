@@ -156,21 +156,16 @@ def search(
     """Search a collection by text, or by image with --image."""
     if (query is None) == (image is None):
         raise EmbedlabError("give either a text query or --image FILE.", 'e.g. embedlab search photos "a dog".')
-    if image is not None:
-        from embedlab.images import search_image
-
-        results = search_image(Store(store).collection(collection), image, k=k, where=where)
-        print_results(results, f"search in {collection} by image {image}", as_json)
-        return
-    assert query is not None
     try:
         pair = tuple(float(w) for w in weights.split(","))
     except ValueError:
         pair = ()
     if len(pair) != 2:
         raise EmbedlabError(f"--weights must be two numbers like 1,0.5, got {weights!r}.")
-    results = Store(store).collection(collection).search(query, k=k, mode=mode, where=where, weights=(pair[0], pair[1]))
-    print_results(results, f"{mode} search in {collection}: {query!r}", as_json)
+    target = query if image is None else image
+    results = Store(store).collection(collection).search(target, k=k, mode=mode, where=where, weights=(pair[0], pair[1]))
+    title = f"{mode} search in {collection}: {query!r}" if image is None else f"search in {collection} by image {image}"
+    print_results(results, title, as_json)
 
 
 @app.command(rich_help_panel="Collections and search")

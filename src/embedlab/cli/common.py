@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="embedlab",
@@ -57,3 +60,48 @@ def print_json(data: Any) -> None:
 def note(message: str) -> None:
     """Progress notes and summaries go to stderr so stdout stays clean for --json."""
     err_console.print(message, highlight=False)
+
+
+@functools.cache
+def flags() -> dict[str, str]:
+    """Python argument name -> the command-line flag that sets it (e.g. text_column -> --text-column)."""
+    found: dict[str, str] = {}
+
+    def walk(command: Any) -> None:
+        for param in getattr(command, "params", []):
+            opts = [o for o in getattr(param, "opts", []) if o.startswith("-")]
+            if not opts or param.name in found:
+                continue
+            short = f"-{param.name}"
+            longs = [o for o in opts if o.startswith("--")]
+            found[param.name] = short if short in opts else (longs or opts)[0]
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    walk(typer.main.get_command(app))
+    return found
+
+
+IDENTIFIER = r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)*)"
+
+
+def for_cli(text: str) -> str:
+    """A library message (which names Python arguments) as the command line says it: `text_column=` and
+    `text_column` become `--text-column`, `overwrite=True` becomes `--overwrite`, `k=5` becomes `-k 5`."""
+    known = flags()
+
+    def flag(match: re.Match[str], after: str = "") -> str:
+        name = match.group(1)
+        return known[name] + after if name in known else match.group(0)
+
+    text = re.sub(IDENTIFIER + r"=True\b", flag, text)
+    text = re.sub(IDENTIFIER + r"=(?=[\w'\"\[(-])", lambda m: flag(m, " "), text)
+    text = re.sub(IDENTIFIER + r"=", flag, text)
+    return re.sub(r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", flag, text)
+
+
+def print_error(message: str, hint: str | None) -> None:
+    """An error and its hint on stderr, printed literally (never read as Rich markup)."""
+    err_console.print(f"[bold red]error:[/] {escape(for_cli(message))}", highlight=False)
+    if hint:
+        err_console.print(f"[yellow]hint:[/] {escape(for_cli(hint))}", highlight=False)

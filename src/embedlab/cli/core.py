@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -20,11 +19,10 @@ from embedlab.cli.common import (
     note,
     print_json,
 )
-from embedlab.encoders import SparseEncoder, list_models, load
+from embedlab.encoders import list_models, load
 from embedlab.errors import EmbedlabError
-from embedlab.store.readers import read_records
-
-OUTPUTS = (".npy", ".parquet", ".jsonl")
+from embedlab.io.records import read_records
+from embedlab.io.vectors import check_vectors_output, write_vectors
 
 
 @app.command(rich_help_panel="Create and compare")
@@ -74,9 +72,9 @@ def embed(
     if not items:
         raise EmbedlabError("there is nothing to embed.", "pass texts as arguments or --input FILE.")
     if output is not None:
-        check_output(output)
+        check_vectors_output(output)
     encoder = load(model, **model_options(pooling, long_text))
-    if isinstance(encoder, SparseEncoder):
+    if not encoder.fitted:
         encoder.fit(items)
     vectors = encoder.encode(items, normalize=not no_normalize, show_progress=len(items) > 256)
     summary = {
@@ -87,7 +85,7 @@ def embed(
         "recipe": encoder.recipe,
     }
     if output is not None:
-        write_vectors(output, items, vectors)
+        write_vectors(output, vectors, items)
         summary["output"] = str(output)
         if as_json:
             print_json(summary)
@@ -111,30 +109,6 @@ def embed(
         )
 
 
-def check_output(path: Path) -> None:
-    if path.suffix.lower() not in OUTPUTS:
-        raise EmbedlabError(f"cannot write {path.name}: unknown output type.", f"use one of {', '.join(OUTPUTS)}.")
-    if not path.parent.expanduser().resolve().is_dir():
-        raise EmbedlabError(f"the folder {path.parent} does not exist.", "create it first or pick another path.")
-
-
-def write_vectors(path: Path, texts: list[str], vectors: np.ndarray) -> None:
-    """Vectors as .npy, or texts with vectors as Parquet / JSON lines."""
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
-        np.save(path, vectors, allow_pickle=False)
-    elif suffix == ".parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), vectors.shape[1])
-        pq.write_table(pa.table({"text": texts, "vector": column}), path)
-    else:
-        with open(path, "w", encoding="utf-8") as handle:
-            for text, vector in zip(texts, vectors, strict=True):
-                handle.write(json.dumps({"text": text, "vector": vector.tolist()}, ensure_ascii=False) + "\n")
-
-
 @app.command(rich_help_panel="Create and compare")
 def similarity(
     model: Annotated[str, typer.Argument(help="Model name (see `embedlab models`).")],
@@ -146,7 +120,7 @@ def similarity(
     if len(texts) < 2:
         raise EmbedlabError("similarity needs at least two texts.", 'e.g. embedlab similarity minilm "a cat" "a dog"')
     encoder = load(model, **model_options(pooling))
-    if isinstance(encoder, SparseEncoder):
+    if not encoder.fitted:
         encoder.fit(texts)
     vectors = encoder.encode(texts, normalize=True)
     matrix = vectors @ vectors.T

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from embedlab.cli.common import JsonOption, app, console, err_console, note, print_json
 from embedlab.errors import EmbedlabError
+from embedlab.io.files import save_npy
 
 train_app = typer.Typer(
     help="Train word2vec, fastText or doc2vec (gensim) on a corpus streamed from disk.", no_args_is_help=True
@@ -302,11 +303,11 @@ def infer(
     as_json: JsonOption = False,
 ) -> None:
     """Infer doc2vec vectors for new documents and show the nearest training documents."""
-    from embedlab.words import Doc2VecModel
+    from embedlab.encoders.words import open_doc2vec
 
     if output is not None and output.suffix != ".npy":
         raise EmbedlabError(f"{output} must end in .npy.")
-    doc2vec = Doc2VecModel(_doc2vec_folder(model))
+    doc2vec = open_doc2vec(model)
     vectors = np.vstack([doc2vec.infer(text, seed) for text in texts])
     snippets = doc2vec.texts()
     rows = [
@@ -338,9 +339,9 @@ def doc_neighbors(
     as_json: JsonOption = False,
 ) -> None:
     """The training documents closest to one training document."""
-    from embedlab.words import Doc2VecModel
+    from embedlab.encoders.words import open_doc2vec
 
-    doc2vec = Doc2VecModel(_doc2vec_folder(model))
+    doc2vec = open_doc2vec(model)
     snippets = doc2vec.texts()
     rows = [{"tag": t, "score": round(s, 6), "text": snippets.get(t, "")} for t, s in doc2vec.neighbors(tag, k)]
     if as_json:
@@ -367,20 +368,9 @@ def export_vectors(
     note(f"wrote {result['words']:,} words x {result['dim']} dims to {result['path']} ({result['format']})")
 
 
-def _doc2vec_folder(model: str) -> str:
-    prefix, sep, rest = model.partition(":")
-    if sep and prefix == "doc2vec":
-        return rest
-    if sep:
-        raise EmbedlabError(f"{model} is not a doc2vec model.", "write doc2vec:DIR.")
-    return model
-
-
 def _save_npy(path: Path, vectors: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.partial.npy")
-    np.save(temp, vectors, allow_pickle=False)
-    temp.replace(path)
+    save_npy(path, vectors)
 
 
 def _print_docs(rows: list[dict[str, Any]], title: str) -> None:

@@ -1,46 +1,122 @@
-"""The Encoder protocol every model in embedlab follows."""
+"""The Encoder protocol every model in embedlab follows.
+
+An encoder turns items into a float32 array of shape (n, dim). What it can take is declared, not
+guessed: `modality` is "text", "image" or "text+image" (`supports_text` / `supports_images` read it).
+What it was built with is declared once in `config_keys` (as sentence-transformers modules do):
+`config` reads those attributes, `spec()` is the `ModelSpec` that builds the same encoder again, and
+`recipe` records them next to the model's identity (name, weights hash, dim).
+
+Encoders that learn from a corpus (count, tfidf) set `requires_fit`; as in scikit-learn, `fit(texts)`
+returns the encoder, and using it before `fit` raises `NotFittedError`. For every other encoder `fit`
+is a no-op that returns self, so callers write `if not encoder.fitted: encoder.fit(texts)` without
+asking what kind of model they hold.
+"""
 
 from __future__ import annotations
 
-import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from embedlab.errors import EmbedlabError
+from embedlab.errors import EmbedlabError, NotFittedError, UnsupportedInputError
+from embedlab.io.files import file_sha256
+
+if TYPE_CHECKING:
+    from embedlab.encoders.spec import ModelSpec
+
+MODALITIES = ("text", "image", "text+image")
+
+__all__ = ["MODALITIES", "Encoder", "batched", "file_sha256", "l2_normalize", "validate_texts"]
 
 
 class Encoder(ABC):
-    """Turns items (texts, words, ...) into a float32 array of shape (n, dim).
+    """Turns items (texts, words, images ...) into a float32 array of shape (n, dim).
 
-    Subclasses set `name`, `modality` and implement `dim`, `recipe` and `_encode`.
-    After each `encode` call `last_stats` says what happened to the inputs
+    Subclasses set `kind` (the registry name), `modality` and `config_keys`, and implement `dim`,
+    `identity` and `_encode`. After each `encode` call `last_stats` says what happened to the inputs
     (long texts split into windows, out-of-vocabulary words, empty texts ...).
     """
 
     name: str = "encoder"
-    modality: str = "text"
+    kind: ClassVar[str] = "encoder"
+    modality: ClassVar[str] = "text"
+    config_keys: ClassVar[tuple[str, ...]] = ()
+    requires_fit: ClassVar[bool] = False
+    word_vectors: ClassVar[bool] = False  # a text's vector is built from static per-word vectors
 
     def __init__(self) -> None:
         self.last_stats: dict[str, Any] = {}
+        self._fitted = not self.requires_fit
 
+    # ---- capabilities --------------------------------------------------------------------
+    @property
+    def supports_text(self) -> bool:
+        return self.modality in ("text", "text+image")
+
+    @property
+    def supports_images(self) -> bool:
+        return self.modality in ("image", "text+image")
+
+    # ---- fitting ---------------------------------------------------------------------------
+    @property
+    def fitted(self) -> bool:
+        """False only for an encoder that must learn from a corpus and has not yet."""
+        return self._fitted
+
+    def fit(self, texts: Iterable[str]) -> Encoder:
+        """Learn what the encoder needs from a corpus; returns self. A no-op for pretrained models."""
+        return self
+
+    def check_fitted(self) -> None:
+        if not self.fitted:
+            raise NotFittedError(
+                f"the {self.name} encoder has not been fitted.",
+                "call .fit(texts) on a corpus first (a collection fits it on the items it indexes).",
+            )
+
+    # ---- identity, options, recipe ----------------------------------------------------------
     @property
     @abstractmethod
     def dim(self) -> int:
         """Length of each vector."""
 
     @property
-    @abstractmethod
-    def recipe(self) -> dict[str, Any]:
-        """Everything needed to make the same vectors again: model, version, pooling, truncation ..."""
+    def spec_name(self) -> str:
+        """The name `embedlab.load` takes to build this encoder again (absolute paths for local files)."""
+        return self.name
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The options this encoder was built with: the attributes named in `config_keys`."""
+        return {key: getattr(self, key) for key in self.config_keys}
+
+    def spec(self) -> ModelSpec:
+        """The name and options that build this encoder again with `embedlab.load`."""
+        from embedlab.encoders.spec import ModelSpec
+
+        try:
+            return ModelSpec(self.spec_name, self.config)
+        except EmbedlabError:  # an encoder that exists only in memory (e.g. one being fine-tuned)
+            return ModelSpec(self.spec_name, self.config, kind="unsaved")
 
     def load_spec(self) -> tuple[str, dict[str, Any]]:
-        """The name and options that `embedlab.load` needs to build this encoder again."""
-        return self.name, {}
+        """`spec()` as a (name, options) pair."""
+        spec = self.spec()
+        return spec.name, dict(spec.options)
 
+    @abstractmethod
+    def identity(self) -> dict[str, Any]:
+        """What the vectors depend on besides the options: model id, weights version, and any fixed facts."""
+
+    @property
+    def recipe(self) -> dict[str, Any]:
+        """Everything needed to make the same vectors again: the model, its version, every option, the dim."""
+        self.check_fitted()
+        return {"encoder": self.kind, **self.identity(), **self.config, "dim": self.dim}
+
+    # ---- encoding -----------------------------------------------------------------------------
     @abstractmethod
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         """Encode validated texts into a raw (unnormalised) float32 array."""
@@ -54,8 +130,14 @@ class Encoder(ABC):
     ) -> np.ndarray:
         """Embed `items`; returns float32 of shape (n, dim), unit length rows when `normalize`."""
         texts = validate_texts(items)
+        if not self.supports_text:
+            raise UnsupportedInputError(
+                f"model {self.name} embeds images only; it cannot embed text.",
+                "pass images (pathlib.Path, bytes or PIL images), or use a model that embeds text.",
+            )
         if batch_size < 1:
-            raise EmbedlabError(f"batch_size must be at least 1, got {batch_size}.")
+            raise EmbedlabError(f"batch_size must be at least 1, got {batch_size}.", param="batch_size")
+        self.check_fitted()
         self.last_stats = {"items": len(texts)}
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -63,7 +145,7 @@ class Encoder(ABC):
         return l2_normalize(vectors) if normalize else vectors
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim}, modality={self.modality!r})"
+        return f"{type(self).__name__}(name={self.name!r}, modality={self.modality!r})"
 
 
 def validate_texts(items: str | Sequence[str]) -> list[str]:
@@ -96,18 +178,3 @@ def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     """Consecutive slices of at most `size` items."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def file_sha256(path: Path, limit: int | None = None) -> str:
-    """Hex SHA-256 of a file (first `limit` bytes when given), read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    remaining = limit
-    with open(path, "rb") as handle:
-        while remaining is None or remaining > 0:
-            block = handle.read(1 << 20 if remaining is None else min(1 << 20, remaining))
-            if not block:
-                break
-            digest.update(block)
-            if remaining is not None:
-                remaining -= len(block)
-    return digest.hexdigest()

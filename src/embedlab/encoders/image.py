@@ -25,8 +25,8 @@ from tqdm.auto import tqdm
 
 from embedlab.encoders.base import Encoder, batched, l2_normalize
 from embedlab.encoders.pretrained import load_parts, locate, quiet_transformers, weights_version
-from embedlab.errors import EmbedlabError
-from embedlab.images.read import DEFAULT_MAX_PIXELS, ImageSkipped, load_image
+from embedlab.errors import EmbedlabError, UnsupportedInputError
+from embedlab.io.images import DEFAULT_MAX_PIXELS, ImageSkipped, load_image
 
 IMAGE_TYPES = (Path, bytes, Image.Image)
 TEXT_MODELS = "minilm, wordllama, tfidf, count, vectors:PATH, a BERT-style folder, or clip:PATH"
@@ -117,9 +117,18 @@ class VisionEncoder(Encoder):
         self.max_pixels = int(max_pixels)
         self._weights_hash: str | None = None
 
-    def load_spec(self) -> tuple[str, dict[str, Any]]:
-        where = str(self.folder.resolve()) if self.folder else self.model_id
-        return f"{self.kind}:{where}", {"max_pixels": self.max_pixels}
+    @property
+    def spec_name(self) -> str:
+        return f"{self.kind}:{str(self.folder.resolve()) if self.folder else self.model_id}"
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "model": self.model_id,
+            "source": self.source,
+            "version": self.weights_version(),
+            "architecture": self.model.config.model_type,
+            "preprocessing": preprocessing(self.processor),
+        }
 
     def weights_version(self) -> str:
         """sha256 of the weights file (local folders) or the hub commit."""
@@ -133,7 +142,7 @@ class VisionEncoder(Encoder):
         """Embed texts (str) and images (Path, bytes, PIL image) in input order; float32 (n, dim)."""
         entries = split_items(items)
         if batch_size < 1:
-            raise EmbedlabError(f"batch_size must be at least 1, got {batch_size}.")
+            raise EmbedlabError(f"batch_size must be at least 1, got {batch_size}.", param="batch_size")
         texts = [i for i, item in enumerate(entries) if isinstance(item, str)]
         images = [i for i, item in enumerate(entries) if not isinstance(item, str)]
         self.last_stats = {"items": len(entries), "texts": len(texts), "images": len(images)}
@@ -174,6 +183,7 @@ class ImageEncoder(VisionEncoder):
 
     modality = "image"
     kind = "image"
+    config_keys = ("pooling", "max_pixels")
 
     def __init__(
         self,
@@ -197,27 +207,10 @@ class ImageEncoder(VisionEncoder):
                 f"pooling {self.pooling!r} does not fit a {config.model_type} model.", f"use {' or '.join(allowed)}."
             )
 
-    def load_spec(self) -> tuple[str, dict[str, Any]]:
-        name, options = super().load_spec()
-        return name, {**options, "pooling": self.pooling}
-
     @property
     def dim(self) -> int:
         config = self.model.config
         return int(config.hidden_sizes[-1] if self.convolutional else config.hidden_size)
-
-    @property
-    def recipe(self) -> dict[str, Any]:
-        return {
-            "encoder": "image",
-            "model": self.model_id,
-            "source": self.source,
-            "version": self.weights_version(),
-            "architecture": self.model.config.model_type,
-            "pooling": self.pooling,
-            "preprocessing": preprocessing(self.processor),
-            "dim": self.dim,
-        }
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         raise text_refused(self.name, texts[0])
@@ -235,6 +228,7 @@ class ClipEncoder(VisionEncoder):
 
     modality = "text+image"
     kind = "clip"
+    config_keys = ("max_pixels",)
 
     def __init__(
         self,
@@ -257,19 +251,8 @@ class ClipEncoder(VisionEncoder):
         scale = getattr(self.model, "logit_scale", None)
         return float(scale.detach().exp()) if scale is not None else 100.0
 
-    @property
-    def recipe(self) -> dict[str, Any]:
-        return {
-            "encoder": "clip",
-            "model": self.model_id,
-            "source": self.source,
-            "version": self.weights_version(),
-            "architecture": self.model.config.model_type,
-            "preprocessing": preprocessing(self.processor),
-            "max_tokens": self.max_tokens,
-            "long_text": "truncate",
-            "dim": self.dim,
-        }
+    def identity(self) -> dict[str, Any]:
+        return {**super().identity(), "max_tokens": self.max_tokens, "long_text": "truncate"}
 
     @torch.inference_mode()
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
@@ -295,8 +278,9 @@ class ClipEncoder(VisionEncoder):
 def text_refused(name: str, text: str) -> EmbedlabError:
     """The error for text given to an image-only encoder; it names the encoders that embed text."""
     shown = text if len(text) <= 40 else text[:40] + "..."
-    return EmbedlabError(
+    return UnsupportedInputError(
         f"model {name} embeds images only; it cannot embed the text {shown!r}.",
-        f"search it by image (--image FILE), or use a model that embeds text: {TEXT_MODELS} "
+        f"search it by image (a pathlib.Path, bytes or PIL image), or use a model that embeds text: {TEXT_MODELS} "
         "(CLIP puts texts and images in one space).",
+        param="query",
     )

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from embedlab.encoders.base import file_sha256
-from embedlab.errors import EmbedlabError
+from embedlab.errors import EmbedlabError, ModelUnavailableError, NotFoundError
+from embedlab.io.files import file_sha256
 
 T = TypeVar("T")
 
@@ -31,7 +31,7 @@ def locate(model: str | Path, needs: str) -> tuple[Path | None, str]:
     if path.is_dir():
         return path, str(path)
     if path.exists() or str(model).startswith((".", "/", "~")) or str(model).count("/") > 1:
-        raise EmbedlabError(f"model folder {model} does not exist or is not a folder.", f"pass a folder with {needs}.")
+        raise NotFoundError(f"model folder {model} does not exist or is not a folder.", f"pass a folder with {needs}.")
     return None, str(model)
 
 
@@ -48,7 +48,7 @@ def load_parts(
                 f"the folder needs {needs} (embedlab never loads pickled .bin weights; convert them to safetensors).",
             ) from exc
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-        raise EmbedlabError(
+        raise ModelUnavailableError(
             f"could not load {str(model)!r} from the Hugging Face hub"
             + (" (HF_HUB_OFFLINE=1 is set)" if offline else " (is the network reachable?)")
             + f": {first_line(exc)}",

@@ -19,7 +19,8 @@ from sklearn import __version__ as sklearn_version
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from embedlab.encoders.base import Encoder
-from embedlab.errors import EmbedlabError
+from embedlab.errors import DamagedError, EmbedlabError
+from embedlab.io.files import save_npy, write_json
 
 SETTINGS = ("lowercase", "stop_words", "ngram_range", "min_df", "max_df", "max_features", "sublinear_tf")
 
@@ -29,40 +30,44 @@ class SparseEncoder(Encoder):
 
     modality = "text"
     kind = "count"
+    config_keys = SETTINGS
+    requires_fit = True
 
     def __init__(
         self,
         lowercase: bool = True,
         stop_words: str | None = "english",
-        ngram_range: tuple[int, int] = (1, 1),
+        ngram_range: tuple[int, int] | list[int] = (1, 1),
         min_df: int | float = 1,
         max_df: int | float = 1.0,
         max_features: int | None = 4096,
         sublinear_tf: bool = False,
     ) -> None:
         super().__init__()
-        self.settings: dict[str, Any] = {
-            "lowercase": lowercase,
-            "stop_words": stop_words,
-            "ngram_range": list(ngram_range),
-            "min_df": min_df,
-            "max_df": max_df,
-            "max_features": max_features,
-            "sublinear_tf": sublinear_tf,
-        }
+        self.lowercase = lowercase
+        self.stop_words = stop_words
+        self.ngram_range = list(ngram_range)
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.sublinear_tf = sublinear_tf
         self.vectorizer = self._make_vectorizer()
         self.name = self.kind
-        self.fitted = False
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The vectorizer settings (the encoder's `config`)."""
+        return self.config
 
     def _make_vectorizer(self) -> CountVectorizer:
         options = {k: v for k, v in self.settings.items() if k != "sublinear_tf"}
         options["ngram_range"] = tuple(options["ngram_range"])
         if self.kind == "tfidf":
-            return TfidfVectorizer(norm=None, sublinear_tf=self.settings["sublinear_tf"], **options)
+            return TfidfVectorizer(norm=None, sublinear_tf=self.sublinear_tf, **options)
         return CountVectorizer(**options)
 
     def fit(self, texts: Iterable[str]) -> SparseEncoder:
-        """Learn the vocabulary (and idf) from a corpus; streams an iterable of texts."""
+        """Learn the vocabulary (and idf) from a corpus; streams an iterable of texts. Returns self."""
         try:
             self.vectorizer.fit(texts)
         except ValueError as exc:
@@ -70,47 +75,35 @@ class SparseEncoder(Encoder):
                 f"cannot fit {self.kind} on this corpus: {exc}",
                 "give it texts with real words (and lower min_df if the corpus is small).",
             ) from exc
-        self.fitted = True
+        self._fitted = True
         return self
-
-    def _check_fitted(self) -> None:
-        if not self.fitted:
-            raise EmbedlabError(
-                f"the {self.kind} encoder has not been fitted.",
-                f"call .fit(texts) first, or index a collection with --model {self.kind} (it fits on the file).",
-            )
 
     @property
     def dim(self) -> int:
-        self._check_fitted()
+        self.check_fitted()
         return len(self.vectorizer.vocabulary_)
 
     @property
     def vocabulary(self) -> list[str]:
-        self._check_fitted()
+        self.check_fitted()
         return self.vectorizer.get_feature_names_out().tolist()
 
-    @property
-    def recipe(self) -> dict[str, Any]:
-        self._check_fitted()
+    def identity(self) -> dict[str, Any]:
         vocab = "\n".join(self.vocabulary).encode("utf-8")
         state = hashlib.sha256(vocab)
         if self.kind == "tfidf":
             state.update(self.vectorizer.idf_.astype(np.float64).tobytes())
         return {
-            "encoder": self.kind,
             "model": f"scikit-learn {type(self.vectorizer).__name__}",
             "version": f"scikit-learn {sklearn_version}; fitted state sha256:{state.hexdigest()[:16]}",
             "pooling": None,
             "max_tokens": None,
             "long_text": "all tokens used",
-            "dim": self.dim,
-            **self.settings,
         }
 
     def transform(self, texts: str | list[str]) -> sp.csr_matrix:
         """Sparse (n, vocabulary) matrix, as scikit-learn gives it."""
-        self._check_fitted()
+        self.check_fitted()
         return self.vectorizer.transform([texts] if isinstance(texts, str) else texts).astype(np.float32)
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
@@ -119,14 +112,14 @@ class SparseEncoder(Encoder):
         return matrix.toarray()
 
     def save(self, folder: str | Path) -> None:
-        """Write settings.json, vocabulary.json and (tfidf) idf.npy into `folder`."""
-        self._check_fitted()
+        """Write settings.json, vocabulary.json and (tfidf) idf.npy into `folder` (each file atomically)."""
+        self.check_fitted()
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "settings.json").write_text(json.dumps({"kind": self.kind, **self.settings}), encoding="utf-8")
-        (folder / "vocabulary.json").write_text(json.dumps(self.vocabulary), encoding="utf-8")
+        write_json(folder / "settings.json", {"kind": self.kind, **self.settings})
+        write_json(folder / "vocabulary.json", self.vocabulary)
         if self.kind == "tfidf":
-            np.save(folder / "idf.npy", self.vectorizer.idf_.astype(np.float64), allow_pickle=False)
+            save_npy(folder / "idf.npy", self.vectorizer.idf_.astype(np.float64))
 
     @classmethod
     def load(cls, folder: str | Path) -> SparseEncoder:
@@ -144,11 +137,11 @@ class SparseEncoder(Encoder):
                     raise ValueError("idf.npy does not match the vocabulary")
                 encoder.vectorizer.idf_ = idf
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise EmbedlabError(
+            raise DamagedError(
                 f"the saved vectorizer in {folder} is missing or damaged ({exc}).",
                 "re-create the collection, or reembed it with another model.",
             ) from exc
-        encoder.fitted = True
+        encoder._fitted = True
         return encoder
 
 

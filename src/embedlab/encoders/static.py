@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from embedlab.encoders.base import Encoder, file_sha256
-from embedlab.errors import EmbedlabError
+from embedlab.encoders.base import Encoder
+from embedlab.errors import EmbedlabError, EmptyInputError, NotFoundError
+from embedlab.io.files import file_sha256
 
 TOKEN = re.compile(r"[\w']+", re.UNICODE)
 WEIGHTINGS = ("mean", "sif")
@@ -56,7 +58,7 @@ def load_keyed_vectors(path: str | Path, lowercase: bool = True) -> Any:
 
     path = Path(path).expanduser()
     if not path.is_file():
-        raise EmbedlabError(f"vectors file {path} does not exist.", "pass the path of a .txt/.vec/.bin file.")
+        raise NotFoundError(f"vectors file {path} does not exist.", "pass the path of a .txt/.vec/.bin file.")
     if path.stat().st_size > MAX_VECTORS_FILE:
         raise EmbedlabError(f"{path} is larger than the 20 GiB limit for vectors files.")
     fmt = detect_format(path)
@@ -76,12 +78,17 @@ def load_keyed_vectors(path: str | Path, lowercase: bool = True) -> Any:
 class StaticVectorsEncoder(Encoder):
     """Mean (or SIF-weighted mean) of pretrained word vectors."""
 
+    kind = "vectors"
     modality = "text"
+    config_keys = ("weighting", "lowercase", "sif_a")
+    word_vectors = True
 
     def __init__(self, path: str | Path, weighting: str = "mean", lowercase: bool = True, sif_a: float = 1e-3) -> None:
         super().__init__()
         if weighting not in WEIGHTINGS:
-            raise EmbedlabError(f"unknown weighting {weighting!r}.", f"choose one of {', '.join(WEIGHTINGS)}.")
+            raise EmbedlabError(
+                f"unknown weighting {weighting!r}.", f"choose one of {', '.join(WEIGHTINGS)}.", param="weighting"
+            )
         self.path = Path(path).expanduser()
         self.vectors = load_keyed_vectors(self.path, lowercase)
         self.weighting = weighting
@@ -97,12 +104,12 @@ class StaticVectorsEncoder(Encoder):
         weights = 1.0 / ranks
         return weights / weights.sum()
 
-    def fit(self, texts: list[str]) -> StaticVectorsEncoder:
-        """Estimate SIF word probabilities from a corpus instead of the file's frequency ranks."""
+    def fit(self, texts: Iterable[str]) -> StaticVectorsEncoder:
+        """Estimate SIF word probabilities from a corpus instead of the file's frequency ranks. Returns self."""
         counts = Counter(w for t in texts for w in tokenize(t, self.lowercase))
         total = sum(counts.values())
         if total == 0:
-            raise EmbedlabError("the corpus for fit() has no words.", "pass a non-empty list of texts.")
+            raise EmptyInputError("the corpus for fit() has no words.", "pass a non-empty list of texts.")
         self._word_prob = np.array([counts.get(w, 0) / total for w in self.vectors.index_to_key], dtype=np.float64)
         return self
 
@@ -111,20 +118,17 @@ class StaticVectorsEncoder(Encoder):
         return int(self.vectors.vector_size)
 
     @property
-    def recipe(self) -> dict[str, Any]:
+    def spec_name(self) -> str:
+        return f"vectors:{self.path.resolve()}"
+
+    def identity(self) -> dict[str, Any]:
         return {
-            "encoder": "vectors",
             "model": str(self.path.resolve()),
             "version": self._hash,
             "pooling": "sif-weighted mean of word vectors" if self.weighting == "sif" else "mean of word vectors",
-            "lowercase": self.lowercase,
             "max_tokens": None,
             "long_text": "all words used",
-            "dim": self.dim,
         }
-
-    def load_spec(self) -> tuple[str, dict[str, Any]]:
-        return f"vectors:{self.path.resolve()}", {"weighting": self.weighting, "lowercase": self.lowercase}
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)

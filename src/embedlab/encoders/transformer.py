@@ -30,7 +30,7 @@ class Pooling:
 
     def __init__(self, mode: str = "mean") -> None:
         if mode not in self.MODES:
-            raise EmbedlabError(f"unknown pooling {mode!r}.", f"choose one of {', '.join(self.MODES)}.")
+            raise EmbedlabError(f"unknown pooling {mode!r}.", f"choose one of {', '.join(self.MODES)}.", param="pooling")
         self.mode = mode
 
     def __call__(self, tokens: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -60,7 +60,9 @@ class TransformerEncoder(Encoder):
     (1, 384)
     """
 
+    kind = "transformer"
     modality = "text"
+    config_keys = ("pooling", "max_tokens", "long_text", "overlap")
 
     def __init__(
         self,
@@ -79,7 +81,9 @@ class TransformerEncoder(Encoder):
 
         if long_text not in LONG_TEXT_POLICIES:
             raise EmbedlabError(
-                f"unknown long-text policy {long_text!r}.", f"choose one of {', '.join(LONG_TEXT_POLICIES)}."
+                f"unknown long-text policy {long_text!r}.",
+                f"choose one of {', '.join(LONG_TEXT_POLICIES)}.",
+                param="long_text",
             )
         quiet_transformers()
         needs = "config.json, the tokenizer files and model.safetensors"
@@ -109,13 +113,15 @@ class TransformerEncoder(Encoder):
             raise EmbedlabError(
                 f"max_tokens={self.max_tokens} is outside what this model can take (8..{limit}).",
                 f"pass a value up to {limit}.",
+                param="max_tokens",
             )
         self._prefix, self._suffix = special_tokens(self.tokenizer)
         room = self.max_tokens - len(self._prefix) - len(self._suffix)
         overlap = min(32, room // 4) if overlap is None else overlap
         if not 0 <= overlap <= room // 2:
-            raise EmbedlabError(f"overlap={overlap} tokens is too large.", f"use 0..{room // 2}.")
-        self.pooling = Pooling(pooling or default_pooling(path))
+            raise EmbedlabError(f"overlap={overlap} tokens is too large.", f"use 0..{room // 2}.", param="overlap")
+        self.pool = Pooling(pooling or default_pooling(path))
+        self.pooling = self.pool.mode
         self.long_text = long_text
         self.overlap = overlap
         self._weights_hash: str | None = None
@@ -125,28 +131,11 @@ class TransformerEncoder(Encoder):
         return int(self.model.config.hidden_size)
 
     @property
-    def recipe(self) -> dict[str, Any]:
-        return {
-            "encoder": "transformer",
-            "model": self.model_id,
-            "source": self.source,
-            "version": self.weights_version(),
-            "pooling": self.pooling.mode,
-            "max_tokens": self.max_tokens,
-            "long_text": self.long_text,
-            "window_overlap": self.overlap if self.long_text == "window" else 0,
-            "dim": self.dim,
-        }
+    def spec_name(self) -> str:
+        return self.name if self.name == "minilm" else str(self.folder.resolve()) if self.folder else self.model_id
 
-    def load_spec(self) -> tuple[str, dict[str, Any]]:
-        name = self.name if self.name == "minilm" else str(self.folder.resolve()) if self.folder else self.model_id
-        options = {
-            "pooling": self.pooling.mode,
-            "long_text": self.long_text,
-            "max_tokens": self.max_tokens,
-            "overlap": self.overlap,
-        }
-        return name, options
+    def identity(self) -> dict[str, Any]:
+        return {"model": self.model_id, "source": self.source, "version": self.weights_version()}
 
     def weights_version(self) -> str:
         """sha256 of the weights file (local folders) or the hub commit."""
@@ -193,7 +182,7 @@ class TransformerEncoder(Encoder):
                 input_ids[row, : len(pieces[i])] = torch.tensor(pieces[i])
                 mask[row, : len(pieces[i])] = 1
             out = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device))
-            pooled[batch] = self.pooling(out.last_hidden_state, mask.to(self.device)).float().cpu().numpy()
+            pooled[batch] = self.pool(out.last_hidden_state, mask.to(self.device)).float().cpu().numpy()
         if len(pieces) == len(texts):
             return pooled
         weights = np.array([len(p) for p in pieces], dtype=np.float32)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from embedlab.encoders.base import Encoder
-from embedlab.errors import EmbedlabError
+from embedlab.errors import EmbedlabError, ModelUnavailableError
 
 CONFIG = "l2_supercat"
 DIMS = (64, 128, 256, 512, 1024)
@@ -52,14 +52,17 @@ def wordllama_cache_dir() -> Path:
 class WordLlamaEncoder(Encoder):
     """Texts as the average of their WordLlama token vectors (no length limit, nothing truncated)."""
 
+    kind = "wordllama"
     modality = "text"
+    config_keys = ("dim",)
+    word_vectors = True
 
     def __init__(self, dim: int = 256) -> None:
         super().__init__()
         WordLlama = import_wordllama().WordLlama
 
         if dim not in DIMS:
-            raise EmbedlabError(f"wordllama has no {dim}-dim vectors.", f"choose one of {DIMS}.")
+            raise EmbedlabError(f"wordllama has no {dim}-dim vectors.", f"choose one of {DIMS}.", param="dim")
         try:
             self.model = WordLlama.load(
                 config=CONFIG,
@@ -69,7 +72,7 @@ class WordLlamaEncoder(Encoder):
                 disable_download=True,
             )
         except FileNotFoundError as exc:
-            raise EmbedlabError(
+            raise ModelUnavailableError(
                 f"wordllama files are missing: {exc}", "reinstall the package: pip install --force-reinstall wordllama"
             ) from exc
         self._dim = int(self.model.embedding.shape[1])
@@ -80,19 +83,17 @@ class WordLlamaEncoder(Encoder):
         return self._dim
 
     @property
-    def recipe(self) -> dict[str, Any]:
+    def spec_name(self) -> str:
+        return "wordllama"
+
+    def identity(self) -> dict[str, Any]:
         return {
-            "encoder": "wordllama",
             "model": f"{CONFIG}_256" + ("" if self._dim == 256 else f" truncated to {self._dim}"),
             "version": f"wordllama {version('wordllama')}",
             "pooling": "mean of token vectors",
             "max_tokens": None,
             "long_text": "all tokens used",
-            "dim": self.dim,
         }
-
-    def load_spec(self) -> tuple[str, dict[str, Any]]:
-        return "wordllama", {"dim": self._dim}
 
     @property
     def vocabulary(self) -> list[str]:

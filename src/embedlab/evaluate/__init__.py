@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from embedlab import __version__
+from embedlab._version import __version__
 from embedlab.encoders import Encoder, load
 from embedlab.errors import EmbedlabError, close_matches
 from embedlab.evaluate import analogy, classify, docsim, retrieval, sts, wordsim

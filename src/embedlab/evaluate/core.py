@@ -6,7 +6,6 @@ import copy
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from embedlab.encoders.base import Encoder, file_sha256, validate_texts
-from embedlab.encoders.sparse import SparseEncoder
-from embedlab.errors import EmbedlabError
+from embedlab.errors import EmbedlabError, UnsupportedInputError
+from embedlab.io import files
 
 WORD = "word"
 TEXT = "text"
@@ -106,7 +105,7 @@ class CachedEncoder(Encoder):
         super().__init__()
         self.inner = inner
         self.name = inner.name
-        self.modality = inner.modality
+        self.modality = inner.modality  # type: ignore[misc]
         self.folder = folder or cache_folder()
         self.hits = 0
         self.misses = 0
@@ -116,6 +115,13 @@ class CachedEncoder(Encoder):
     @property
     def dim(self) -> int:
         return self.inner.dim
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return self.inner.kind
+
+    def identity(self) -> dict[str, Any]:
+        return self.inner.identity()
 
     @property
     def recipe(self) -> dict[str, Any]:
@@ -162,20 +168,18 @@ def save_npy(path: Path, array: np.ndarray) -> None:
     """Write an array atomically (temp file then rename); a cache that cannot be written is skipped."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npy.tmp", delete=False) as handle:
-            np.save(handle, array, allow_pickle=False)
-        os.replace(handle.name, path)
-    except OSError:
+        files.save_npy(path, array, durable=False)
+    except (OSError, EmbedlabError):
         return
 
 
 def text_encoder(encoder: Encoder, texts: Sequence[str]) -> CachedEncoder:
     """The encoder ready for a text task: count/tfidf fitted on the task's own texts, then cached."""
-    if encoder.modality != "text":
-        raise EmbedlabError(
+    if not encoder.supports_text:
+        raise UnsupportedInputError(
             f"model {encoder.name!r} embeds {encoder.modality}, not text.", "pick a text model (embedlab models)."
         )
-    if isinstance(encoder, SparseEncoder) and not encoder.fitted:
+    if not encoder.fitted:
         encoder = copy.deepcopy(encoder).fit(list(texts))
     return CachedEncoder(encoder)
 

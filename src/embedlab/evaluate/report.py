@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from rich.table import Table
 
-from embedlab.errors import EmbedlabError
+from embedlab.encoders import REGISTRY
 from embedlab.evaluate import Report
+from embedlab.io import files
 
 FORMATS = (".md", ".html", ".htm")
 COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f")
@@ -56,7 +55,7 @@ def recipe_lines(report: Report) -> dict[str, str]:
         recipes = [r.recipe for r in report.results if r.model == model]
         first = recipes[0]
         text = f"{first.get('model')} ({first.get('version')})"
-        if first.get("encoder") in ("count", "tfidf"):
+        if first.get("encoder") in REGISTRY and REGISTRY[first["encoder"]].requires_fit:
             text = f"{first.get('model')}, fitted on each task's own texts ({len(recipes)} fits)"
         lines[model] = text
     return lines
@@ -210,19 +209,12 @@ def html_page(report: Report) -> str:
 
 def check_output(path: Path) -> Path:
     """Refuse an output path we cannot write, before any work is done."""
-    path = Path(path).expanduser()
-    if path.suffix.lower() not in FORMATS:
-        raise EmbedlabError(f"cannot write {path.name}: unknown report type.", "use a .md or .html file name.")
-    if not path.parent.resolve().is_dir():
-        raise EmbedlabError(f"the folder {path.parent} does not exist.", "create it first or pick another path.")
-    return path
+    return files.check_output(path, FORMATS, "report")
 
 
 def write_report(report: Report, path: Path) -> Path:
     """Write Markdown or HTML (by extension) atomically: a temp file renamed over the target."""
     path = check_output(path)
     text = markdown(report) if path.suffix.lower() == ".md" else html_page(report)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False) as handle:
-        handle.write(text)
-    os.replace(handle.name, path)
+    files.write_text(path, text)
     return path

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from embedlab.encoders import SparseEncoder, TransformerEncoder, load
+from embedlab.encoders import load
 from embedlab.encoders.static import TOKEN, tokenize
 from embedlab.errors import EmbedlabError
 from embedlab.finetune.classifier import TrainResult
@@ -77,7 +77,7 @@ def word_ids(texts: list[str], vocabulary: list[str]) -> torch.Tensor:
 def pretrained_rows(init: str, vocabulary: list[str], seed: int) -> tuple[np.ndarray, dict[str, Any]]:
     """Embedding rows for the vocabulary from static vectors; words they lack get random rows of the same scale."""
     encoder = load(init)
-    if isinstance(encoder, (TransformerEncoder, SparseEncoder)):
+    if not encoder.word_vectors:
         raise EmbedlabError(
             f"{init} has no static word vectors to start an embedding layer from.",
             "use vectors:PATH (word2vec/GloVe file), wordllama, word2vec:DIR or fasttext:DIR; "

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from embedlab.encoders import Encoder, SparseEncoder, load
-from embedlab.errors import EmbedlabError
+from embedlab.encoders import Encoder, load
+from embedlab.errors import EmbedlabError, UnsupportedInputError
 from embedlab.finetune.data import LabelledData, Split, read_labelled, stratified_split
 from embedlab.finetune.training import (
     FORMAT,
@@ -81,27 +81,19 @@ class TrainResult:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
 
 
-def encoder_spec(model: str, options: dict[str, Any]) -> dict[str, Any]:
-    """How to load the encoder again: its name (paths made absolute) and constructor options."""
-    prefix, sep, rest = model.partition(":")
-    if sep and len(prefix) > 1 and Path(rest).expanduser().exists():
-        model = f"{prefix}:{Path(rest).expanduser().resolve()}"
-    elif Path(model).expanduser().is_dir():
-        model = str(Path(model).expanduser().resolve())
-    return {"name": model, "options": dict(options)}
-
-
 def frozen_encoder(model: str, encoder: Encoder | None, options: dict[str, Any]) -> Encoder:
     """Load (or take) the encoder and refuse the kinds whose vectors cannot be reproduced from a name alone."""
     encoder = encoder if encoder is not None else load(model, **options)
-    if isinstance(encoder, SparseEncoder):
+    if encoder.requires_fit:
         raise EmbedlabError(
             f"{model} is fitted to a corpus, so a saved head could not re-embed new texts the same way.",
             "use a pretrained model (minilm, wordllama, vectors:PATH, a model folder), "
             "or compare tfidf with `embedlab evaluate classify`.",
         )
-    if encoder.modality != "text":
-        raise EmbedlabError(f"{model} embeds {encoder.modality}, not text.", "pick a text model (embedlab models).")
+    if not encoder.supports_text:
+        raise UnsupportedInputError(
+            f"{model} embeds {encoder.modality}, not text.", "pick a text model (embedlab models).", param="model"
+        )
     return encoder
 
 
@@ -195,7 +187,7 @@ def train_classifier(
                 "format_version": FORMAT_VERSION,
                 "kind": head,
                 "classes": classes,
-                "encoder": {**encoder_spec(model, options), "recipe": encoder.recipe},
+                "encoder": {**encoder.spec().to_dict(), "recipe": encoder.recipe},
                 **saved,
                 "interrupted": bool(fit and fit.interrupted),
                 "data": {"name": dataset.name, "source": dataset.source, "seed": seed, "split": split.sizes()},

@@ -208,7 +208,7 @@ def _train(
     _select_layers(net, train_layers)
     params = [p for p in net.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=lr)
-    tokenizer, pooling = encoder.tokenizer, encoder.pooling
+    tokenizer, pooling = encoder.tokenizer, encoder.pool
     limit = min(max_tokens, encoder.max_tokens)
 
     def embed(texts: list[str]) -> torch.Tensor:
@@ -287,7 +287,7 @@ def save_sentence_transformer(net: torch.nn.Module, encoder: TransformerEncoder,
     """Write a sentence-transformers folder: weights (safetensors), tokenizer, pooling and module configs."""
     net.save_pretrained(str(folder), safe_serialization=True)
     encoder.tokenizer.save_pretrained(str(folder))
-    mode = encoder.pooling.mode
+    mode = encoder.pooling
     write_json(folder / "sentence_bert_config.json", {"max_seq_length": encoder.max_tokens, "do_lower_case": False})
     (folder / "1_Pooling").mkdir()
     write_json(

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from embedlab.datasets import pang_lee_polarity
 from embedlab.errors import EmbedlabError
-from embedlab.store.readers import read_records
+from embedlab.io.labelled import read_labelled as read_labelled_file
+from embedlab.io.records import read_records
 
 SENTIMENT = "pang-lee"
 SENTIMENT_SOURCE = (
@@ -36,10 +38,8 @@ class LabelledData:
 
 def read_labelled(data: str | Path, label_column: str = "label", text_column: str | None = None) -> LabelledData:
     """`pang-lee` (bundled sentiment), a fastText `__label__X text` file, or CSV/TSV/JSONL/Parquet with columns."""
-    from embedlab.evaluate import classify
-
     if str(data) == SENTIMENT:
-        bundled = classify.load(None)
+        bundled = pang_lee_polarity()
         dataset = LabelledData(SENTIMENT, SENTIMENT_SOURCE, bundled.texts, bundled.labels)
     else:
         path = Path(data).expanduser()
@@ -48,7 +48,7 @@ def read_labelled(data: str | Path, label_column: str = "label", text_column: st
                 f"data file {path} does not exist.",
                 f"pass a labelled CSV/TSV/JSONL/Parquet or fastText .txt file, or `{SENTIMENT}` for the bundled set.",
             )
-        rows = classify.read_labelled(path, text_column, label_column, skip_bad=True)
+        rows = read_labelled_file(path, text_column, label_column, skip_bad=True)
         if not rows.texts:
             raise EmbedlabError(
                 f"{path.name} has no row with both a text and a label "

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from embedlab.encoders import Encoder, load
+from embedlab.encoders import Encoder, ModelSpec
 from embedlab.errors import EmbedlabError
 from embedlab.finetune.training import FORMAT, HEAD_FILE
+from embedlab.store.recipe import upgrade
 
 
 @dataclass
@@ -111,9 +112,11 @@ def read_head_config(path: Path) -> dict[str, Any]:
 
 def encoder_for(saved: dict[str, Any], encoder: Encoder | None = None) -> Encoder:
     """Load the encoder a head was trained on (or check the one given); refuse if its recipe changed since."""
-    encoder = encoder if encoder is not None else load(saved["name"], **saved.get("options", {}))
+    spec = ModelSpec(saved["name"], saved.get("options", {}))
+    encoder = encoder if encoder is not None else spec.load()
     now = json.loads(json.dumps(encoder.recipe, default=str))
-    changed = [key for key in sorted(set(saved["recipe"]) | set(now)) if saved["recipe"].get(key) != now.get(key)]
+    before = upgrade(saved["recipe"], spec)
+    changed = [key for key in sorted(set(before) | set(now)) if before.get(key) != now.get(key)]
     if changed:
         key = changed[0]
         raise EmbedlabError(

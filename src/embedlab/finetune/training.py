@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from embedlab.words.models import _write_folder, check_output_dir
+from embedlab.io import files
 
 HEAD_FILE = "head.json"
 FORMAT = "embedlab-head"
@@ -46,13 +46,13 @@ def prepare_output(output: str | Path, overwrite: bool) -> Path:
     path = Path(output).expanduser()
     if path.exists() and not overwrite:
         raise EmbedlabError(f"{path} already exists.", "choose a new folder, or pass --overwrite to replace it.")
-    check_output_dir(path, overwrite)
+    files.check_output_dir(path, overwrite)
     return path
 
 
 def write_folder(output: Path, overwrite: bool, fill: Callable[[Path], None]) -> None:
     """Fill a temporary sibling folder, then rename it into place; on any error nothing is left behind."""
-    _write_folder(output, overwrite, fill)
+    files.write_folder(output, overwrite, fill)
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """Images: safe reading (pixel limit, first GIF frame, EXIF dates, thumbnails), indexing, zero-shot labels."""
 
 from embedlab.images.ingest import ImageRecords, check_image_encoder, index_images, search_image
-from embedlab.images.read import (
+from embedlab.images.zeroshot import DEFAULT_TEMPLATE, Classification, classify_images, parse_labels
+from embedlab.io.images import (
     DEFAULT_MAX_PIXELS,
     FORMATS,
     ImageFacts,
@@ -10,7 +11,6 @@ from embedlab.images.read import (
     image_files,
     load_image,
 )
-from embedlab.images.zeroshot import DEFAULT_TEMPLATE, Classification, classify_images, parse_labels
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",

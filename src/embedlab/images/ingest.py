@@ -1,9 +1,10 @@
-"""Indexing images into a collection, and searching a collection by image.
+"""Indexing images into a collection.
 
 Images go through the collection's own ingest (`Collection.add_records`: batches, upserts, atomic
 commits, recipe checks): each image becomes a Record whose text is its path relative to the folder
 (also its id) and whose `image` is the file the encoder embeds. Files that are not images, truncated,
 corrupt or over the pixel limit are skipped, counted and named in the summary; they never stop the ingest.
+Searching by image is `Collection.search(pathlib.Path(...))`.
 """
 
 from __future__ import annotations
@@ -13,19 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from embedlab.encoders import Encoder
-from embedlab.errors import EmbedlabError
-from embedlab.images.read import DEFAULT_MAX_PIXELS, ImageSkipped, image_facts, image_files
+from embedlab.errors import EmbedlabError, EmptyInputError, UnsupportedInputError
+from embedlab.io.images import DEFAULT_MAX_PIXELS, ImageSkipped, image_facts, image_files
+from embedlab.io.records import Record, read_records
 from embedlab.search import SearchResult
-from embedlab.store import Collection, IngestSummary, Record, read_records
-from embedlab.store.collection import WRITE_BATCH
+from embedlab.store import Collection, IngestSummary
+from embedlab.store.ingest import WRITE_BATCH
 
 IMAGE_MODELS = "clip:PATH (texts and images) or image:PATH (ResNet, ViT ...)"
 
 
 def check_image_encoder(encoder: Encoder, what: str) -> None:
     """Refuse a text-only model for images, naming the kinds that embed images."""
-    if encoder.modality not in ("image", "text+image"):
-        raise EmbedlabError(
+    if not encoder.supports_images:
+        raise UnsupportedInputError(
             f"model {encoder.name} embeds text only; it cannot embed {what}.",
             f"use an image model: {IMAGE_MODELS}.",
         )
@@ -52,11 +54,13 @@ class ImageRecords:
         if self.source.is_dir():
             if image_column or id_column or fmt:
                 raise EmbedlabError(
-                    "a folder of images has no columns.", "drop --image-column/--id-column/--format for a folder."
+                    "a folder of images has no columns.",
+                    "drop image_column, id_column and fmt for a folder.",
+                    param="image_column",
                 )
             self.files = image_files(self.source)
             if not self.files:
-                raise EmbedlabError(f"the folder {self.source} is empty.", "put images in it (jpg, png, webp ...).")
+                raise EmptyInputError(f"the folder {self.source} is empty.", "put images in it (jpg, png, webp ...).")
             self.total = len(self.files)
         else:
             self.files = []
@@ -115,14 +119,14 @@ def index_images(
     Each image is stored with its path, width, height, format, EXIF date, a JPEG thumbnail and the
     file's hash; re-running re-embeds only new or changed files.
     """
-    check_image_encoder(collection.encoder if collection.exists else collection._encoder, "images")
+    check_image_encoder(collection.encoder, "images")
     records = ImageRecords(source, image_column, id_column, fmt, max_pixels)
     try:
         summary = collection.add_records(records, records.total, show_progress, batch_size)
-    except EmbedlabError as exc:
-        if records.skipped and "has no items" in exc.message:
+    except EmptyInputError:
+        if records.skipped:
             listed = "; ".join(f"{name}: {why}" for name, why in list(records.skipped.items())[:10])
-            raise EmbedlabError(
+            raise EmptyInputError(
                 f"no usable image in {source} ({len(records.skipped)} file(s) skipped: {listed}).",
                 "give a folder with jpg, png, webp, gif, bmp or tiff images.",
             ) from None
@@ -134,10 +138,5 @@ def index_images(
 def search_image(
     collection: Collection, image: Path | bytes | Any, k: int = 5, where: str | None = None
 ) -> list[SearchResult]:
-    """The `k` items of `collection` nearest to an image (path, bytes or PIL image)."""
-    encoder = collection.encoder
-    check_image_encoder(encoder, "an image query")
-    if isinstance(image, (str, Path)) and not Path(image).expanduser().is_file():
-        raise EmbedlabError(f"the query image {image} does not exist.", "check the path.")
-    query = Path(image).expanduser() if isinstance(image, str) else image
-    return collection.search_vector(encoder.encode([query])[0], k=k, where=where)
+    """The `k` items of `collection` nearest to an image (path, bytes or PIL image): `collection.search(image)`."""
+    return collection.search(Path(image) if isinstance(image, str) else image, k=k, where=where)

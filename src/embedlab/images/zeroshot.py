@@ -15,7 +15,7 @@ import numpy as np
 
 from embedlab.encoders import Encoder
 from embedlab.errors import EmbedlabError
-from embedlab.images.read import DEFAULT_MAX_PIXELS, image_files, iter_images
+from embedlab.io.images import DEFAULT_MAX_PIXELS, image_files, iter_images
 
 DEFAULT_TEMPLATE = "a photo of a {label}"
 BATCH = 32

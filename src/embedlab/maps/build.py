@@ -14,16 +14,11 @@ from typing import Any
 import numpy as np
 
 from embedlab.errors import EmbedlabError
+from embedlab.io.records import read_word_list
+from embedlab.io.vectors import READ_SUFFIXES as VECTOR_SUFFIXES
 from embedlab.maps.clusters import CLUSTER_METHODS, Clusters, find_clusters
 from embedlab.maps.compare import neighbourhood_jaccard
-from embedlab.maps.data import (
-    VECTOR_SUFFIXES,
-    MapData,
-    from_collection,
-    from_model,
-    from_vectors_file,
-    read_word_list,
-)
+from embedlab.maps.data import MapData, from_collection, from_model, from_vectors_file
 from embedlab.maps.project import Projection, check_projection, project
 from embedlab.maps.projector import export_projector
 from embedlab.maps.render import (
@@ -92,10 +87,13 @@ def open_source(
 
 
 def _looks_like_model(name: str) -> bool:
-    from embedlab.encoders import NAMED, PREFIXES
+    """Whether `name` is a model name or PREFIX:PATH (not a local path or hub id, which a collection cannot be)."""
+    from embedlab.encoders import parse
 
-    prefix, sep, _ = name.partition(":")
-    return name in NAMED or bool(sep and prefix in PREFIXES)
+    try:
+        return parse(name).kind not in ("folder", "file", "hub")
+    except EmbedlabError:
+        return False
 
 
 def _check_columns(data: MapData, color_by: str | None, label_column: str | None) -> None:

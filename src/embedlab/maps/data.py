@@ -15,10 +15,8 @@ from typing import Any
 import numpy as np
 
 from embedlab.errors import EmbedlabError, close_matches
+from embedlab.io.vectors import check_vectors, read_metadata, read_vectors
 
-VECTOR_SUFFIXES = (".npy", ".parquet", ".pq")
-METADATA_SUFFIXES = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".parquet", ".pq")
-SHOWN_BAD_ROWS = 10
 THUMBNAIL = "thumbnail"  # the JPEG bytes column of image collections (embedlab.images)
 
 
@@ -99,32 +97,6 @@ class MapData:
         return picked
 
 
-def check_vectors(vectors: Any, name: str = "vectors") -> np.ndarray:
-    """A finite float32 (n, dim) array, or an error saying what is wrong (and which rows)."""
-    array = np.asarray(vectors) if not isinstance(vectors, np.ndarray) else vectors
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
-        raise EmbedlabError(
-            f"{name}: the vectors are not numeric (dtype {array.dtype}).",
-            "give a 2-D array of numbers, one row per item.",
-        )
-    if np.issubdtype(array.dtype, np.complexfloating):
-        raise EmbedlabError(f"{name}: the vectors are complex numbers.", "give real numbers.")
-    if array.ndim != 2 or array.shape[1] == 0:
-        raise EmbedlabError(
-            f"{name}: expected a 2-D array (items x dimensions), got shape {array.shape}.",
-            "give one row per item, e.g. shape (1000, 384).",
-        )
-    array = array.astype(np.float32, copy=False)
-    bad = np.flatnonzero(~np.isfinite(array).all(axis=1))
-    if len(bad):
-        shown = ", ".join(str(int(r)) for r in bad[:SHOWN_BAD_ROWS]) + (" ..." if len(bad) > SHOWN_BAD_ROWS else "")
-        raise EmbedlabError(
-            f"{name}: {len(bad)} row(s) hold NaN or infinite values (0-based rows {shown}).",
-            "drop or fix those rows before mapping.",
-        )
-    return array
-
-
 def from_collection(collection: Any) -> MapData:
     """A collection's items: stored vectors, texts and metadata, cached per table version."""
     ids, vectors = collection.vectors()
@@ -144,32 +116,11 @@ def from_collection(collection: Any) -> MapData:
 
 
 def from_vectors_file(path: str | Path, metadata: str | Path | None = None) -> MapData:
-    """Vectors from .npy (2-D numbers) or .parquet (a list column `vector`, or all-numeric columns).
-
-    Parquet columns other than `vector` become metadata (`id` and `text` have their usual roles).
-    A metadata file (.csv/.tsv/.jsonl/.parquet) gives one row per vector, in the same order.
-    """
+    """Vectors from a .npy, .parquet or .jsonl file (see `embedlab.io.vectors`), with an optional metadata file
+    (.csv/.tsv/.jsonl/.parquet) holding one row per vector, in the same order."""
     path = Path(path).expanduser()
-    if not path.is_file():
-        raise EmbedlabError(f"vectors file {path} does not exist.", "check the path.")
-    columns: dict[str, list[Any]] = {}
-    if path.suffix.lower() == ".npy":
-        try:
-            vectors = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise EmbedlabError(
-                f"{path.name}: the vectors are not numeric ({exc}).",
-                "save a numeric array, e.g. np.save(path, vectors.astype('float32')).",
-            ) from None
-        except OSError as exc:
-            raise EmbedlabError(f"{path.name} is not a readable .npy file: {exc}", "check the file.") from None
-    elif path.suffix.lower() in (".parquet", ".pq"):
-        vectors, columns = _read_parquet_vectors(path)
-    else:
-        raise EmbedlabError(
-            f"{path.name} is not a vectors file.", "give a .npy or .parquet file (or a collection name)."
-        )
-    vectors = check_vectors(vectors, path.name)
+    found = read_vectors(path)
+    vectors, columns = found.vectors, found.columns
     if metadata is not None:
         extra = read_metadata(metadata)
         for key, values in extra.items():
@@ -182,88 +133,6 @@ def from_vectors_file(path: str | Path, metadata: str | Path | None = None) -> M
     ids = [str(v) for v in columns.pop("id")] if "id" in columns else [str(i) for i in range(len(vectors))]
     texts = [None if t is None else str(t) for t in columns.pop("text")] if "text" in columns else None
     return MapData(name=path.name, ids=ids, vectors=vectors, texts=texts, columns=columns)  # type: ignore[arg-type]
-
-
-def _read_parquet_vectors(path: Path) -> tuple[np.ndarray, dict[str, list[Any]]]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:  # pyarrow raises several types for a bad file
-        raise EmbedlabError(f"{path.name} is not a readable Parquet file: {exc}", "check the file.") from None
-    if "vector" in table.column_names:
-        column = table["vector"].combine_chunks()
-        if not (pa.types.is_list(column.type) or pa.types.is_fixed_size_list(column.type)):
-            raise EmbedlabError(
-                f"{path.name}: column 'vector' holds {column.type}, not lists of numbers.",
-                "store each vector as a list of floats.",
-            )
-        lengths = set(column.value_lengths().to_pylist()) if pa.types.is_list(column.type) else {column.type.list_size}
-        if len(lengths) > 1 or None in lengths:
-            raise EmbedlabError(f"{path.name}: the vectors have different lengths ({sorted(lengths)[:5]} ...).")
-        values = column.flatten()
-        if not (pa.types.is_integer(values.type) or pa.types.is_floating(values.type)):
-            raise EmbedlabError(f"{path.name}: the vectors are not numeric ({values.type}).", "store lists of floats.")
-        vectors = values.to_numpy(zero_copy_only=False).reshape(len(table), -1)
-        rest = table.drop_columns(["vector"])
-        return vectors, {name: rest[name].to_pylist() for name in rest.column_names}
-    numeric = [
-        n for n in table.column_names if pa.types.is_integer(table[n].type) or pa.types.is_floating(table[n].type)
-    ]
-    if len(numeric) != len(table.column_names):
-        others = [n for n in table.column_names if n not in numeric]
-        raise EmbedlabError(
-            f"{path.name} has no 'vector' column and non-numeric columns: {', '.join(others)}.",
-            "store vectors in a list column named 'vector' (other columns become metadata), "
-            "or make every column a number.",
-        )
-    return np.column_stack([table[n].to_numpy() for n in numeric]), {}
-
-
-def read_metadata(path: str | Path) -> dict[str, list[Any]]:
-    """Columns of a .csv/.tsv/.jsonl/.parquet file, types inferred."""
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise EmbedlabError(f"metadata file {path} does not exist.", "check the path.")
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".csv", ".tsv", ".tab"):
-            import pyarrow.csv as pcsv
-
-            table = pcsv.read_csv(path, parse_options=pcsv.ParseOptions(delimiter="," if suffix == ".csv" else "\t"))
-        elif suffix in (".jsonl", ".ndjson"):
-            import pyarrow.json as pjson
-
-            table = pjson.read_json(path)
-        elif suffix in (".parquet", ".pq"):
-            import pyarrow.parquet as pq
-
-            table = pq.read_table(path)
-        else:
-            raise EmbedlabError(
-                f"cannot read metadata from {path.name}.", f"use one of: {', '.join(METADATA_SUFFIXES)}."
-            )
-    except EmbedlabError:
-        raise
-    except Exception as exc:  # pyarrow raises ArrowInvalid and OSError subclasses
-        raise EmbedlabError(f"metadata file {path.name} cannot be read: {exc}", "check the file.") from None
-    return {name: table[name].to_pylist() for name in table.column_names}
-
-
-def read_word_list(path: str | Path) -> list[str]:
-    """Words (or short texts), one per line; blank lines and repeats are dropped."""
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise EmbedlabError(f"word list {path} does not exist.", "give a text file with one word per line.")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise EmbedlabError(f"{path.name} is not UTF-8: {exc}", "re-save it as UTF-8.") from None
-    words = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
-    if not words:
-        raise EmbedlabError(f"the word list {path.name} is empty.", "put one word per line.")
-    return words
 
 
 def from_model(model: Any, words: Sequence[str], name: str | None = None) -> MapData:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from embedlab.errors import EmbedlabError
+from embedlab.io import files
 
 METHODS = ("pca", "tsne", "umap")
 MIN_POINTS = {"pca": 3, "tsne": 5, "umap": 5}
@@ -192,12 +192,7 @@ def _write_cache(cache_dir: Path, key: dict[str, Any], projection: Projection) -
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         info = {"key": key, "explained_variance": projection.explained_variance, "seconds": projection.seconds}
-        for target, write in (
-            (path.with_suffix(".json"), lambda f: f.write(json.dumps(info).encode())),
-            (path, lambda f: np.save(f, projection.coords, allow_pickle=False)),
-        ):
-            with tempfile.NamedTemporaryFile(dir=cache_dir, prefix=".tmp-", delete=False) as handle:
-                write(handle)
-            os.replace(handle.name, target)
-    except OSError:
+        files.write_json(path.with_suffix(".json"), info, durable=False)
+        files.save_npy(path, projection.coords, durable=False)
+    except (OSError, EmbedlabError):
         return

@@ -7,9 +7,6 @@ TSV files at projector.tensorflow.org ("Load").
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from embedlab.errors import EmbedlabError
+from embedlab.io import files
 
 FILES = ("vectors.tsv", "metadata.tsv", "projector_config.pbtxt")
 
@@ -46,28 +44,22 @@ def export_projector(
         raise EmbedlabError(f"{folder} is a file, not a folder.", "give a folder for the projector files.")
     names = list(columns)
     rows = len(vectors)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-    try:
-        with open(staging / "vectors.tsv", "w", encoding="utf-8") as handle:
-            for vector in vectors:
-                handle.write("\t".join(f"{x:.6g}" for x in vector) + "\n")
-        with open(staging / "metadata.tsv", "w", encoding="utf-8") as handle:
-            if len(names) > 1:  # a single-column metadata file has no header line
-                handle.write("\t".join(tsv_cell(n) for n in names) + "\n")
-            for row in range(rows):
-                handle.write("\t".join(tsv_cell(columns[n][row]) for n in names) + "\n")
-        (staging / "projector_config.pbtxt").write_text(
-            "embeddings {\n"
-            f"  tensor_name: {json.dumps(tensor_name)}\n"
-            f"  tensor_shape: {rows}\n  tensor_shape: {vectors.shape[1]}\n"
-            '  tensor_path: "vectors.tsv"\n'
-            '  metadata_path: "metadata.tsv"\n'
-            "}\n",
-            encoding="utf-8",
-        )
-        folder.mkdir(exist_ok=True)
-        for name in FILES:
-            os.replace(staging / name, folder / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    folder.mkdir(exist_ok=True)
+    with files.atomic_write(folder / "vectors.tsv") as temp, open(temp, "w", encoding="utf-8") as handle:
+        for vector in vectors:
+            handle.write("\t".join(f"{x:.6g}" for x in vector) + "\n")
+    with files.atomic_write(folder / "metadata.tsv") as temp, open(temp, "w", encoding="utf-8") as handle:
+        if len(names) > 1:  # a single-column metadata file has no header line
+            handle.write("\t".join(tsv_cell(n) for n in names) + "\n")
+        for row in range(rows):
+            handle.write("\t".join(tsv_cell(columns[n][row]) for n in names) + "\n")
+    files.write_text(
+        folder / "projector_config.pbtxt",
+        "embeddings {\n"
+        f"  tensor_name: {json.dumps(tensor_name)}\n"
+        f"  tensor_shape: {rows}\n  tensor_shape: {vectors.shape[1]}\n"
+        '  tensor_path: "vectors.tsv"\n'
+        '  metadata_path: "metadata.tsv"\n'
+        "}\n",
+    )
     return [folder / name for name in FILES]

@@ -10,7 +10,6 @@ import base64
 import html
 import json
 import math
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.errors import EmbedlabError
+from embedlab.io import files
 
 PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
@@ -153,28 +152,13 @@ def label_positions(coords: np.ndarray, labels: np.ndarray, names: dict[int, str
 
 def check_output(path: str | Path, allowed: Sequence[str] = OUTPUT_SUFFIXES) -> Path:
     """An output path whose folder exists and whose extension says what to write."""
-    path = Path(path).expanduser()
-    if path.suffix.lower() not in allowed:
-        raise EmbedlabError(
-            f"cannot tell what to write from {path.name!r}.", f"end the output name with {' or '.join(allowed)}."
-        )
-    if not path.parent.is_dir():
-        raise EmbedlabError(
-            f"the folder {path.parent} of the output does not exist.", f"create it first (mkdir -p {path.parent})."
-        )
-    if path.is_dir():
-        raise EmbedlabError(f"the output {path} is a folder.", "give a file name.")
-    return path
+    return files.check_output(path, allowed)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temp file beside `path`, then rename: a failure never leaves a half-written file."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with files.atomic_write(path) as temp:
         temp.write_bytes(data)
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 # ---- HTML (plotly) -------------------------------------------------------------------------

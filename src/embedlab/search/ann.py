@@ -1,8 +1,10 @@
 """An approximate nearest-neighbour index (faiss HNSW) kept beside a collection's table.
 
 LanceDB is the record store; its own vector search was measured far slower than HNSW at 100k
-vectors, so large collections get this index for unfiltered semantic search. It remembers the
-table version it was built from, and is ignored (exact search is used) once the table changes.
+vectors, so large collections get this index for unfiltered semantic search. It records exactly what it
+holds: the table version it was built (or last extended) from and its number of vectors. It is used only
+while both match the table; otherwise exact search answers until the next write brings it up to date.
+The index folder is written whole or not at all (`embedlab.io.files.write_folder`).
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from embedlab.io.files import write_folder
+
 HNSW_M = 32
 EF_CONSTRUCTION = 80
 EF_SEARCH = 256
+ANN_THRESHOLD = 50_000  # collections of at least this many items get an index
 
 
 class AnnIndex:
@@ -25,6 +30,14 @@ class AnnIndex:
         self.ids = ids
         self.table_version = table_version
 
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    def matches(self, table_version: int, rows: int) -> bool:
+        """Whether this index holds exactly the vectors of that table version."""
+        return self.table_version == table_version and self.count == rows
+
     @classmethod
     def build(cls, vectors: np.ndarray, ids: np.ndarray, table_version: int) -> AnnIndex:
         import faiss
@@ -32,13 +45,13 @@ class AnnIndex:
         index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = EF_CONSTRUCTION
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        return cls(index, ids, table_version)
+        return cls(index, np.asarray(ids).astype(str), table_version)
 
     def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
         """Insert more unit vectors (new items) into the graph."""
         if len(ids):
             self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-            self.ids = np.concatenate([self.ids.astype(str), ids.astype(str)])
+            self.ids = np.concatenate([self.ids.astype(str), np.asarray(ids).astype(str)])
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(ids, scores) of the k best rows, best first."""
@@ -50,25 +63,29 @@ class AnnIndex:
         return self.ids[rows[0][keep]], scores[0][keep]
 
     def save(self, folder: Path) -> None:
+        """Write the index, its ids and what it holds into `folder`, replacing it whole."""
         import faiss
 
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "index.json").unlink(missing_ok=True)  # an index without index.json is never used
-        faiss.write_index(self.index, str(folder / "hnsw.faiss"))
-        np.save(folder / "ids.npy", self.ids.astype(str), allow_pickle=False)
-        (folder / "index.json").write_text(json.dumps({"table_version": self.table_version}), encoding="utf-8")
+        def fill(temp: Path) -> None:
+            faiss.write_index(self.index, str(temp / "hnsw.faiss"))
+            np.save(temp / "ids.npy", self.ids.astype(str), allow_pickle=False)
+            meta = {"table_version": self.table_version, "count": self.count}
+            (temp / "index.json").write_text(json.dumps(meta), encoding="utf-8")
+
+        write_folder(folder, overwrite=True, fill=fill)
 
     @classmethod
     def load(cls, folder: Path) -> AnnIndex | None:
-        """The saved index, or None when there is none or it cannot be read."""
+        """The saved index, or None when there is none or it cannot be read or is inconsistent."""
         import faiss
 
         try:
             meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+            version, count = int(meta["table_version"]), int(meta["count"])
             ids = np.load(folder / "ids.npy", allow_pickle=False)
             index = faiss.read_index(str(folder / "hnsw.faiss"))
-        except (OSError, ValueError, RuntimeError):
+        except (OSError, ValueError, RuntimeError, KeyError, TypeError):
             return None
-        if index.ntotal != len(ids):
+        if index.ntotal != len(ids) or len(ids) != count:
             return None
-        return cls(index, ids, int(meta["table_version"]))
+        return cls(index, ids, version)

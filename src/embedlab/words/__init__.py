@@ -8,6 +8,7 @@ lab.similar_by_vector(lab.vec("king") - lab.vec("man") + lab.vec("woman"))
 words.named_weat("wordllama", "weat1").effect_size
 """
 
+from embedlab.encoders.words import KINDS, Doc2VecEncoder, Doc2VecModel, SavedWordsEncoder, read_manifest
 from embedlab.words.bias import TemplateWords, WeatResult, direct_bias, named_weat, weat, weat_data, word_set
 from embedlab.words.corpus import Corpus
 from embedlab.words.explore import (
@@ -19,16 +20,7 @@ from embedlab.words.explore import (
     load,
     wordllama_words,
 )
-from embedlab.words.models import (
-    KINDS,
-    Doc2VecEncoder,
-    Doc2VecModel,
-    SavedWordsEncoder,
-    TrainOptions,
-    TrainResult,
-    read_manifest,
-    train,
-)
+from embedlab.words.models import TrainOptions, TrainResult, train
 
 __all__ = [
     "KINDS",

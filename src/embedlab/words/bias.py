@@ -100,11 +100,10 @@ def embedder(model: str | WordVectors | Encoder | WordEmbedder) -> WordEmbedder:
 
         if is_static_spec(model):
             return load(model)
-        from embedlab.encoders import SparseEncoder
         from embedlab.encoders import load as load_encoder
 
         model = load_encoder(model)
-        if isinstance(model, SparseEncoder):
+        if model.requires_fit:
             raise EmbedlabError(f"{model.name} must be fitted on a corpus and has no meaning for single words.")
     if isinstance(model, Encoder):
         return TemplateWords(model)

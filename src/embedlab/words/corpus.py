@@ -11,7 +11,7 @@ from pathlib import Path
 
 from embedlab.encoders.static import tokenize
 from embedlab.errors import EmbedlabError
-from embedlab.store.readers import FORMATS, decoded_lines, read_records
+from embedlab.io.records import FORMATS, decoded_lines, read_records
 
 MAX_WORDS = 10_000  # gensim's cython routines ignore words past this in one sentence, so longer lines are split
 

@@ -15,8 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.encoders.static import tokenize
-from embedlab.errors import EmbedlabError, close_matches
+from embedlab.encoders.spec import parse
+from embedlab.encoders.static import load_keyed_vectors, tokenize
+from embedlab.encoders.words import KINDS, load_word_vectors, read_manifest
+from embedlab.errors import EmbedlabError, NotFoundError, close_matches
+from embedlab.io.files import atomic_write
 
 IN_VOCABULARY = "in vocabulary"
 FROM_SUBWORDS = "built from subwords"
@@ -250,48 +253,32 @@ STATIC_HINT = "static models are word2vec:DIR, fasttext:DIR, doc2vec:DIR, vector
 
 def is_static_spec(spec: str | Path) -> bool:
     """Whether `spec` names a static word-vector model (not a sentence encoder)."""
-    from embedlab.words.models import KINDS
-
-    text = str(spec).strip()
-    prefix, sep, _ = text.partition(":")
-    if text in ("wordllama", "wordllama-256") or (sep and prefix in (*KINDS, "vectors")):
-        return True
-    path = Path(text).expanduser()
-    return path.is_file() or (path / "embedlab-model.json").is_file()
+    try:
+        return parse(spec).word_vectors
+    except EmbedlabError:
+        return False
 
 
 def load(spec: str | Path) -> WordVectors:
     """Open a static word-vector model by name (see the module docs)."""
-    from embedlab.words import models
-
-    text = str(spec).strip()
-    if text in ("wordllama", "wordllama-256"):
+    try:
+        parsed = parse(spec)
+    except NotFoundError:
+        raise NotFoundError(f"{str(spec).strip()!r} is not a static word-vector model.", STATIC_HINT) from None
+    if parsed.kind == "wordllama":
         return wordllama_words()
-    prefix, sep, rest = text.partition(":")
-    if sep and prefix in models.KINDS:
-        if not rest:
-            raise EmbedlabError(f"{text!r} names no folder.", f"write it as {prefix}:DIR.")
-        return saved_words(rest, prefix)
-    if sep and prefix == "vectors":
-        from embedlab.encoders.static import load_keyed_vectors
-
-        path = Path(rest).expanduser()
+    if parsed.kind in KINDS:
+        return saved_words(str(parsed.path), parsed.kind)
+    if parsed.kind in ("vectors", "file"):
+        path = Path(str(parsed.path)).expanduser()
         return WordVectors(load_keyed_vectors(path), f"vectors:{path.name}")
-    path = Path(text).expanduser()
-    if path.is_dir():
-        _, manifest = models.read_manifest(path)
-        return saved_words(path, manifest["kind"])
-    if path.is_file():
-        return load(f"vectors:{path}")
-    raise EmbedlabError(f"{text!r} is not a static word-vector model.", STATIC_HINT)
+    raise EmbedlabError(f"{parsed.name!r} is not a static word-vector model.", STATIC_HINT, param="model")
 
 
 def saved_words(path: str | Path, kind: str) -> WordVectors:
     """The word vectors of an embedlab model folder."""
-    from embedlab.words import models
-
-    folder, manifest = models.read_manifest(path, kind)
-    vectors = models.load_word_vectors(folder, kind)
+    folder, manifest = read_manifest(path, kind)
+    vectors = load_word_vectors(folder, kind)
     lowercase = bool(manifest["options"].get("lowercase", True))
     return WordVectors(vectors, f"{kind}:{folder.name}", subwords=kind == "fasttext", lowercase=lowercase)
 
@@ -320,13 +307,8 @@ def export_vectors(model: str | Path | WordVectors, output: str | Path, binary: 
     if output.is_dir():
         raise EmbedlabError(f"{output} is a folder.", "give a file name such as vectors.txt or vectors.bin.")
     output.parent.mkdir(parents=True, exist_ok=True)
-    temp = output.with_name(f".{output.name}.partial")
-    try:
+    with atomic_write(output) as temp:
         words.vectors.save_word2vec_format(str(temp), binary=binary)
-        temp.replace(output)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
     return {
         "model": words.name,
         "path": str(output),

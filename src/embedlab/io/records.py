@@ -1,4 +1,4 @@
-"""Stream records (id, text, metadata) out of text, CSV/TSV, JSONL and Parquet files.
+"""Stream records (id, text, metadata) out of text, CSV/TSV, JSONL and Parquet files, and read word lists.
 
 Everything is read lazily, one line or one Parquet row group at a time, so a file of millions of
 lines never sits in memory whole. Errors name the file, the line and what to do.
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from embedlab.errors import EmbedlabError
+from embedlab.errors import EmbedlabError, EmptyInputError, NotFoundError
 
 FORMATS = {
     ".txt": "text",
@@ -51,14 +51,17 @@ def file_format(path: Path, fmt: str | None = None) -> str:
     """The reader to use for `path`: from `fmt` or the file extension."""
     if fmt:
         if fmt not in set(FORMATS.values()):
-            raise EmbedlabError(f"unknown input format {fmt!r}.", f"use one of {sorted(set(FORMATS.values()))}.")
+            raise EmbedlabError(
+                f"unknown input format {fmt!r}.", f"use one of {sorted(set(FORMATS.values()))}.", param="fmt"
+            )
         return fmt
     try:
         return FORMATS[path.suffix.lower()]
     except KeyError:
         raise EmbedlabError(
             f"cannot tell the format of {path.name} from its extension.",
-            "use .txt (one item per line), .csv, .tsv, .jsonl or .parquet, or pass --format.",
+            "use .txt (one item per line), .csv, .tsv, .jsonl or .parquet, or pass fmt=.",
+            param="fmt",
         ) from None
 
 
@@ -68,11 +71,13 @@ def read_records(
     """Yield the records of a file, lazily. Blank texts are yielded too (the caller counts them)."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise EmbedlabError(f"input file {path} does not exist.", "check the path.")
+        raise NotFoundError(f"input file {path} does not exist.", "check the path.")
     kind = file_format(path, fmt)
     if kind == "text":
         if text_column or id_column:
-            raise EmbedlabError("a plain text file has no columns.", "drop --text-column/--id-column, or use CSV.")
+            raise EmbedlabError(
+                "a plain text file has no columns.", "drop text_column and id_column, or use CSV.", param="text_column"
+            )
         return (Record(None, line, number) for number, line in decoded_lines(path))
     if kind in ("csv", "tsv"):
         return read_delimited(path, "\t" if kind == "tsv" else ",", text_column, id_column)
@@ -109,13 +114,15 @@ def pick_columns(
         else:
             raise EmbedlabError(
                 f"{path.name} has no 'text' column; columns are: {', '.join(columns)}.",
-                "name the column that holds the text with --text-column.",
+                "name the column that holds the text with text_column=.",
+                param="text_column",
             )
     for role, name in (("text", text_column), ("id", id_column)):
         if name is not None and name not in columns:
             raise EmbedlabError(
                 f"{path.name} has no column {name!r} (for the {role}); columns are: {', '.join(columns)}.",
-                f"pass one of them with --{role}-column.",
+                f"pass one of them as {role}_column=.",
+                param=f"{role}_column",
             )
     if id_column is None and "id" in columns and text_column != "id":
         id_column = "id"
@@ -134,7 +141,7 @@ def read_delimited(path: Path, delimiter: str, text_column: str | None, id_colum
     reader = csv.reader(feed(), delimiter=delimiter)
     header = next(reader, None)
     if not header:
-        raise EmbedlabError(f"{path.name} is empty.", "give a file with a header row and at least one row.")
+        raise EmptyInputError(f"{path.name} is empty.", "give a file with a header row and at least one row.")
     header = [name.strip() for name in header]
     text_column, id_column = pick_columns(header, text_column, id_column, path)
     meta_columns = [c for c in header if c not in (text_column, id_column)]
@@ -239,3 +246,38 @@ def read_parquet(path: Path, text_column: str | None, id_column: str | None) -> 
             item_id = row.pop(id_key) if id_key else None
             metadata = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
             yield Record(None if item_id is None else str(item_id), text, number, metadata)
+
+
+def count_items(path: Path, fmt: str | None = None) -> int | None:
+    """A quick upper bound on the number of items in a file, for the progress bar."""
+    kind = file_format(path, fmt)
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.ParquetFile(path).metadata.num_rows
+        except Exception:  # the reader reports a damaged file with a better message
+            return None
+    with open(path, "rb") as handle:
+        lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+    return max(0, lines - (1 if kind in ("csv", "tsv") else 0))
+
+
+def read_word_list(path: str | Path) -> list[str]:
+    """Words (or short texts), one per line; blank lines and repeats are dropped."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise NotFoundError(f"word list {path} does not exist.", "give a text file with one word per line.")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise EmbedlabError(f"{path.name} is not UTF-8: {exc}", "re-save it as UTF-8.") from None
+    words = list(dict.fromkeys(line.strip() for line in lines if line.strip()))
+    if not words:
+        raise EmptyInputError(f"the word list {path.name} is empty.", "put one word per line.")
+    return words
+
+
+def line_error(path: Path, line: int, problem: str, expected: str) -> EmbedlabError:
+    """A file-format error that names the file and line."""
+    return EmbedlabError(f"{path} line {line}: {problem}", f"expected {expected}.")

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from embedlab import EmbedlabError
-from embedlab.store import read_records
+from embedlab.io.records import read_records
 
 
 def test_plain_text_one_item_per_line(tmp_path):
@@ -42,8 +42,16 @@ def test_csv_without_the_named_column(tmp_path):
     path.write_text("title,body\na,b\n", encoding="utf-8")
     with pytest.raises(EmbedlabError, match="no column 'text_col'.*columns are: title, body"):
         read_records(path, text_column="text_col")
-    with pytest.raises(EmbedlabError, match="--text-column"):
+    with pytest.raises(EmbedlabError, match="text_column=") as caught:  # the library speaks Python
         read_records(path)
+    assert caught.value.param == "text_column" and "--" not in str(caught.value)
+
+
+def test_the_command_line_names_the_flag(run_cli, tmp_path):
+    path = tmp_path / "items.csv"
+    path.write_text("title,body\na,b\n", encoding="utf-8")
+    code, _, err = run_cli("embed", "wordllama", "--input", str(path))
+    assert code == 2 and "with --text-column." in err and "text_column" not in err
 
 
 def test_not_utf8_names_the_line(tmp_path):
@@ -69,7 +77,7 @@ def test_jsonl_and_parquet(tmp_path):
 def test_unknown_extension(tmp_path):
     path = tmp_path / "items.xlsx"
     path.write_bytes(b"x")
-    with pytest.raises(EmbedlabError, match="--format"):
+    with pytest.raises(EmbedlabError, match="fmt="):
         read_records(path)
 
 
