@@ -73,7 +73,7 @@ def test_fine_tuning_changes_the_vectors_and_ctrl_c_keeps_a_checkpoint(sentiment
 
 def test_vocabulary_and_bad_inputs(sentiment, tmp_path):
     assert build_vocabulary(["the cat", "The dog the"])[:2] == ["<pad>", "the"]
-    with pytest.raises(EmbedlabError, match="--freeze needs pretrained vectors"):
+    with pytest.raises(EmbedlabError, match="freeze needs pretrained vectors"):
         train_bag(sentiment, tmp_path / "b", freeze=True)
     with pytest.raises(EmbedlabError, match="no static word vectors"):
         train_bag(sentiment, tmp_path / "b", init="tfidf")

@@ -86,7 +86,7 @@ def test_too_few_points_says_the_minimum(method, lee_vectors):
 def test_bad_method_dims_and_options(lee_vectors):
     with pytest.raises(EmbedlabError, match="unknown projection method 'mds'"):
         project(lee_vectors, "mds")
-    with pytest.raises(EmbedlabError, match="--dims must be 2 or 3"):
+    with pytest.raises(EmbedlabError, match="dims must be 2 or 3"):
         project(lee_vectors, "pca", dims=4)
     with pytest.raises(EmbedlabError, match="takes no option"):
         project(lee_vectors, "umap", perplexity=5)

@@ -25,7 +25,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except EmbedlabError as exc:
-        print_error(exc.message, exc.hint)
+        print_error(exc.message, exc.hint, exc.param)
         sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

@@ -163,7 +163,9 @@ def search(
     if len(pair) != 2:
         raise EmbedlabError(f"--weights must be two numbers like 1,0.5, got {weights!r}.")
     target = query if image is None else image
-    results = Store(store).collection(collection).search(target, k=k, mode=mode, where=where, weights=(pair[0], pair[1]))
+    results = (
+        Store(store).collection(collection).search(target, k=k, mode=mode, where=where, weights=(pair[0], pair[1]))
+    )
     title = f"{mode} search in {collection}: {query!r}" if image is None else f"search in {collection} by image {image}"
     print_results(results, title, as_json)
 

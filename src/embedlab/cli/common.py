@@ -85,10 +85,13 @@ def flags() -> dict[str, str]:
 IDENTIFIER = r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)*)"
 
 
-def for_cli(text: str) -> str:
+def for_cli(text: str, param: str | None = None) -> str:
     """A library message (which names Python arguments) as the command line says it: `text_column=` and
-    `text_column` become `--text-column`, `overwrite=True` becomes `--overwrite`, `k=5` becomes `-k 5`."""
+    `text_column` become `--text-column`, `overwrite=True` becomes `--overwrite`, `k=5` becomes `-k 5`, and a
+    message that starts with the argument at fault (`dims must be 2 or 3`) names its flag."""
     known = flags()
+    if param in known and text.startswith(f"{param} "):
+        text = known[param] + text[len(param) :]
 
     def flag(match: re.Match[str], after: str = "") -> str:
         name = match.group(1)
@@ -100,8 +103,8 @@ def for_cli(text: str) -> str:
     return re.sub(r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b", flag, text)
 
 
-def print_error(message: str, hint: str | None) -> None:
+def print_error(message: str, hint: str | None, param: str | None = None) -> None:
     """An error and its hint on stderr, printed literally (never read as Rich markup)."""
-    err_console.print(f"[bold red]error:[/] {escape(for_cli(message))}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(for_cli(message, param))}", highlight=False)
     if hint:
         err_console.print(f"[yellow]hint:[/] {escape(for_cli(hint))}", highlight=False)

@@ -30,7 +30,9 @@ class Pooling:
 
     def __init__(self, mode: str = "mean") -> None:
         if mode not in self.MODES:
-            raise EmbedlabError(f"unknown pooling {mode!r}.", f"choose one of {', '.join(self.MODES)}.", param="pooling")
+            raise EmbedlabError(
+                f"unknown pooling {mode!r}.", f"choose one of {', '.join(self.MODES)}.", param="pooling"
+            )
         self.mode = mode
 
     def __call__(self, tokens: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -120,12 +120,14 @@ def check_options(task: str, names: list[str], options: dict[str, Any]) -> None:
     for name, least in POSITIVE.items():
         value = options.get(name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < least):
-            raise EmbedlabError(f"{name} must be a whole number >= {least}, got {value!r}.", f"pass e.g. {name}=10.")
+            raise EmbedlabError(
+                f"{name} must be a whole number >= {least}, got {value!r}.", f"pass e.g. {name}=10.", param=name
+            )
 
 
 def _load_models(models: Sequence[str | Encoder]) -> list[tuple[str, Encoder]]:
     if not models:
-        raise EmbedlabError("no model given.", "pass one or more models, e.g. --model minilm --model tfidf.")
+        raise EmbedlabError("no model given.", "pass one or more models with models=.", param="models")
     loaded = []
     for model in models:
         encoder = model if isinstance(model, Encoder) else load(model)
@@ -141,7 +143,9 @@ def evaluate(task: str, models: Sequence[str | Encoder], data: str | Path | None
     """
     names = list(TASKS) if task == ALL else [get_task(task).name]
     if task == ALL and data is not None:
-        raise EmbedlabError("--data goes with one task, not 'all'.", "run the task that reads your file by name.")
+        raise EmbedlabError(
+            "data= goes with one task, not 'all'.", "run the task that reads your file by name.", param="data"
+        )
     check_options(task, names, options)
     path = None if data is None else Path(data).expanduser()
     datasets = {  # read and checked before any model loads; sts has no bundled data, so 'all' skips it
@@ -164,7 +168,9 @@ def evaluate(task: str, models: Sequence[str | Encoder], data: str | Path | None
     for name in names:
         for model, encoder in loaded:
             if name not in datasets:
-                report.skipped.append({"task": name, "model": model, "reason": "needs --data (no bundled data set)"})
+                report.skipped.append(
+                    {"task": name, "model": model, "reason": "needs a data file (no bundled data set)"}
+                )
             elif name not in fitting_tasks(encoder):
                 report.skipped.append({"task": name, "model": model, "reason": "task does not fit this model"})
             else:

@@ -19,8 +19,9 @@ import numpy as np
 from embedlab.datasets import gensim_test_data
 from embedlab.encoders.base import Encoder
 from embedlab.errors import EmbedlabError
-from embedlab.evaluate.core import WORD, DatasetInfo, Result, Task, line_error, sha256_files
+from embedlab.evaluate.core import WORD, DatasetInfo, Result, Task, sha256_files
 from embedlab.evaluate.wordspace import word_space
+from embedlab.io.records import line_error
 
 CITATION = "Mikolov et al. (2013), Efficient Estimation of Word Representations; via gensim test data"
 FORMAT = "': section' header lines and 'a b c expected' lines of four words"
@@ -40,7 +41,7 @@ def read_analogies(path: Path, name: str | None = None, citation: str = "user fi
     """Parse a questions-words file; errors name the line."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise EmbedlabError(f"dataset file {path} does not exist.", "pass an analogy file with --data.")
+        raise EmbedlabError(f"dataset file {path} does not exist.", "pass an analogy file as data=.", param="data")
     sections: list[tuple[str, list[tuple[str, str, str, str]]]] = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -124,7 +125,7 @@ def score(encoder: Encoder, model: str, dataset: Analogies, restrict_vocab: int 
         raise EmbedlabError(
             f"{model}: none of the {dataset.info.items} analogy questions has all four words among the first "
             f"{limit} words of the vocabulary; zero usable questions.",
-            "use a model with a larger vocabulary, or raise --restrict-vocab.",
+            "use a model with a larger vocabulary, or raise restrict_vocab.",
         )
     questions = np.array(rows, dtype=np.int64)
     metrics: dict[str, float] = {}

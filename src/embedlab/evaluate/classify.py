@@ -63,7 +63,8 @@ def load(
     if smallest < folds:
         raise EmbedlabError(
             f"label {rare!r} has {smallest} example(s), fewer than the {folds} folds.",
-            "lower --folds, or add examples of that label.",
+            "lower folds=, or add examples of that label.",
+            param="folds",
         )
     return dataset
 

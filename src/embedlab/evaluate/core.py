@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.encoders.base import Encoder, file_sha256, validate_texts
+from embedlab.encoders.base import Encoder, validate_texts
 from embedlab.errors import EmbedlabError, UnsupportedInputError
 from embedlab.io import files
+from embedlab.io.files import file_sha256
 
 WORD = "word"
 TEXT = "text"
@@ -187,8 +188,3 @@ def text_encoder(encoder: Encoder, texts: Sequence[str]) -> CachedEncoder:
 def cosine_pairs(vectors: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Cosine of row pairs (rows are unit length; zero rows give 0)."""
     return np.einsum("ij,ij->i", vectors[left], vectors[right]).astype(np.float64)
-
-
-def line_error(path: Path, line: int, problem: str, expected: str) -> EmbedlabError:
-    """A dataset-format error that names the file and line."""
-    return EmbedlabError(f"{path} line {line}: {problem}", f"expected {expected}.")

@@ -18,8 +18,8 @@ from embedlab.evaluate.lee import LeeCorpus, lee_corpus
 def load(data: Path | None = None) -> LeeCorpus:
     if data is not None:
         raise EmbedlabError(
-            "docsim runs on the Lee corpus that ships with gensim; it takes no --data.",
-            "for your own scored sentence or document pairs use `embedlab evaluate sts --data FILE`.",
+            "docsim runs on the Lee corpus that ships with gensim; it takes no data file.",
+            "for your own scored sentence or document pairs use the sts task with data=FILE.",
         )
     return lee_corpus()
 

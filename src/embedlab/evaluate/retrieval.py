@@ -26,9 +26,10 @@ import numpy as np
 
 from embedlab.encoders.base import Encoder
 from embedlab.errors import EmbedlabError
-from embedlab.evaluate.core import TEXT, DatasetInfo, Result, Task, line_error, sha256_files, text_encoder
+from embedlab.evaluate.core import TEXT, DatasetInfo, Result, Task, sha256_files, text_encoder
 from embedlab.evaluate.lee import CITATION as LEE_CITATION
 from embedlab.evaluate.lee import lee_corpus
+from embedlab.io.records import json_objects, line_error
 from embedlab.store import Record, Store
 
 NDCG_AT = 10
@@ -49,21 +50,14 @@ def _read_jsonl(path: Path, what: str) -> dict[str, str]:
         raise EmbedlabError(f"{path} does not exist.", "a BEIR folder holds corpus.jsonl, queries.jsonl and qrels/.")
     items: dict[str, str] = {}
     expected = '{"_id": "...", "title": "...", "text": "..."}' if what == "corpus" else '{"_id": "...", "text": "..."}'
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise line_error(path, number, f"is not valid JSON ({exc.msg})", expected) from None
-            if not isinstance(obj, dict) or "_id" not in obj:
-                raise line_error(path, number, "has no '_id' field", expected)
-            text = obj.get("text")
-            if not isinstance(text, str):
-                raise line_error(path, number, "field 'text' is missing or not a string", expected)
-            title = obj.get("title") or ""
-            items[str(obj["_id"])] = f"{title} {text}".strip() if isinstance(title, str) else text
+    for number, obj in json_objects(path, expected):
+        if "_id" not in obj:
+            raise line_error(path, number, "has no '_id' field", expected)
+        text = obj.get("text")
+        if not isinstance(text, str):
+            raise line_error(path, number, "field 'text' is missing or not a string", expected)
+        title = obj.get("title") or ""
+        items[str(obj["_id"])] = f"{title} {text}".strip() if isinstance(title, str) else text
     if not items:
         raise EmbedlabError(f"{path} holds no {what}.", f"expected one JSON object per line: {expected}.")
     return items
@@ -72,7 +66,9 @@ def _read_jsonl(path: Path, what: str) -> dict[str, str]:
 def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
     expected = "a header 'query-id<TAB>corpus-id<TAB>score' then one judgement per line, score an integer"
     if not path.is_file():
-        raise EmbedlabError(f"{path} does not exist.", "a BEIR folder holds qrels/test.tsv (or pass --split).")
+        raise EmbedlabError(
+            f"{path} does not exist.", "a BEIR folder holds qrels/test.tsv (or pass split=).", param="split"
+        )
     qrels: dict[str, dict[str, int]] = {}
     with open(path, encoding="utf-8", newline="") as handle:
         for number, fields in enumerate(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):

@@ -27,7 +27,8 @@ from scipy import stats
 
 from embedlab.encoders.base import Encoder
 from embedlab.errors import EmbedlabError
-from embedlab.evaluate.core import TEXT, DatasetInfo, Result, Task, cosine_pairs, line_error, sha256_files, text_encoder
+from embedlab.evaluate.core import TEXT, DatasetInfo, Result, Task, cosine_pairs, sha256_files, text_encoder
+from embedlab.io.records import line_error
 
 FIRST = ("sentence1", "sentence_a")
 SECOND = ("sentence2", "sentence_b")
@@ -68,7 +69,9 @@ def read_sts(path: Path) -> SentencePairs:
     """Parse an STS-B/SICK style file; errors name the line and field."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise EmbedlabError(f"dataset file {path} does not exist.", "pass an STS-B style .tsv/.csv file with --data.")
+        raise EmbedlabError(
+            f"dataset file {path} does not exist.", "pass an STS-B style .tsv/.csv file as data=.", param="data"
+        )
     raw = path.read_bytes()
     if path.suffix == ".gz":
         try:
@@ -119,7 +122,8 @@ def load(data: Path | None = None) -> SentencePairs:
     if data is None:
         raise EmbedlabError(
             "sts needs a dataset file: no installed package ships an STS benchmark with human scores.",
-            "download STS-B (sts-test.csv) or SICK once and pass it: embedlab evaluate sts --data sts-test.csv -m minilm",
+            "download STS-B (sts-test.csv) or SICK once and pass it: evaluate('sts', ['minilm'], data='sts-test.csv') "
+            "(`embedlab evaluate sts --data sts-test.csv -m minilm`)",
         )
     return read_sts(data)
 
@@ -153,7 +157,7 @@ def score(encoder: Encoder, model: str, dataset: SentencePairs) -> list[Result]:
 TASK = Task(
     "sts",
     TEXT,
-    "Spearman correlation with human sentence-similarity scores (STS-B/SICK format file via --data)",
+    "Spearman correlation with human sentence-similarity scores (an STS-B/SICK format data file)",
     (),
     load,
     score,

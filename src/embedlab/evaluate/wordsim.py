@@ -18,8 +18,9 @@ from scipy import stats
 from embedlab.datasets import gensim_test_data
 from embedlab.encoders.base import Encoder
 from embedlab.errors import EmbedlabError
-from embedlab.evaluate.core import WORD, DatasetInfo, Result, Task, line_error, sha256_files
+from embedlab.evaluate.core import WORD, DatasetInfo, Result, Task, sha256_files
 from embedlab.evaluate.wordspace import word_space
+from embedlab.io.records import line_error
 
 BUNDLED = {
     "wordsim353.tsv": ("WordSim-353", "Finkelstein et al. (2002), Placing Search in Context; via gensim test data"),
@@ -38,7 +39,7 @@ def read_pairs(path: Path, name: str | None = None, citation: str = "user file")
     """Parse a word-pair similarity file; errors name the line and field."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise EmbedlabError(f"dataset file {path} does not exist.", "pass a word-pairs file with --data.")
+        raise EmbedlabError(f"dataset file {path} does not exist.", "pass a word-pairs file as data=.", param="data")
     pairs = []
     with open(path, encoding="utf-8", errors="strict") as handle:
         try:
@@ -88,7 +89,7 @@ def score(encoder: Encoder, model: str, datasets: list[WordPairs], restrict_voca
             raise EmbedlabError(
                 f"{model}: only {len(human)} of {len(dataset.pairs)} pairs of {dataset.info.name} have both words "
                 "in the vocabulary; a correlation needs at least 3.",
-                "use a model with a larger vocabulary, or raise --restrict-vocab.",
+                "use a model with a larger vocabulary, or raise restrict_vocab.",
             )
         model_sims = np.einsum("ij,ij->i", unit[left], unit[right]).astype(np.float64)
         spearman = stats.spearmanr(human, model_sims)[0]

@@ -148,11 +148,11 @@ def train_bag(
     """Train a bag-of-embeddings classifier; save it; with `compare`, also report the other initialisations."""
     if freeze and init is None:
         raise EmbedlabError(
-            "--freeze needs pretrained vectors to keep fixed.", "pass --init vectors:PATH or wordllama."
+            "freeze needs pretrained vectors to keep fixed.", "pass init=vectors:PATH or init=wordllama.", param="init"
         )
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience), ("dim", dim)):
         if value < 1:
-            raise EmbedlabError(f"{name} must be at least 1, got {value}.")
+            raise EmbedlabError(f"{name} must be at least 1, got {value}.", param=name)
     output = prepare_output(output, overwrite)
     dataset = data if isinstance(data, LabelledData) else read_labelled(data, label_column, text_column)
     split = stratified_split(dataset.labels, seed, validation, test)

@@ -64,13 +64,14 @@ def load_pairs(source: str | Path | Pairs, max_words: int | None = None) -> Pair
 def holdout_split(pairs: Pairs, fraction: float, seed: int) -> tuple[Pairs, Pairs]:
     """Seeded random split of whole pairs (for `lee`: whole stories) into train and held-out."""
     if not 0 < fraction < 1:
-        raise EmbedlabError(f"--holdout must be a fraction between 0 and 1, got {fraction}.")
+        raise EmbedlabError(f"holdout must be a fraction between 0 and 1, got {fraction}.", param="holdout")
     order = np.random.default_rng(seed).permutation(len(pairs))
     cut = int(round(len(pairs) * fraction))
     if cut < 2 or len(pairs) - cut < 2:
         raise EmbedlabError(
             f"{len(pairs)} pairs cannot be split {1 - fraction:.0%}/{fraction:.0%} into train and held-out.",
-            "give more pairs or change --holdout.",
+            "give more pairs or change holdout.",
+            param="holdout",
         )
     return pairs.subset(np.sort(order[cut:])), pairs.subset(np.sort(order[:cut]))
 
@@ -83,7 +84,7 @@ def trainable_encoder(model: str | Encoder) -> TransformerEncoder:
         raise EmbedlabError(
             f"{encoder.name} ({kind}) cannot be fine-tuned contrastively: it has no trainable sentence encoder.",
             f"{TRAINABLE}. Static vectors (wordllama, vectors:PATH, word2vec:DIR) can be adapted with "
-            "`embedlab train bag --init MODEL`.",
+            "train_bag(init=MODEL) (`embedlab train bag --init MODEL`).",
         )
     return encoder
 
@@ -144,7 +145,9 @@ def train_contrastive(
     """
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("max_tokens", max_tokens)):
         if value < 1 or (name == "batch_size" and value < 2):
-            raise EmbedlabError(f"{name}={value} is too small.", "in-batch negatives need --batch-size 2 or more.")
+            raise EmbedlabError(
+                f"{name}={value} is too small.", "in-batch negatives need batch_size=2 or more.", param=name
+            )
     output = prepare_output(output, overwrite)
     encoder = trainable_encoder(model)
     data = load_pairs(pairs, max_words)
@@ -273,13 +276,17 @@ def _select_layers(net: torch.nn.Module, train_layers: int | None) -> None:
         return
     total = int(getattr(net.config, "num_hidden_layers", 0))
     if not 1 <= train_layers <= total:
-        raise EmbedlabError(f"--train-layers must be 1..{total} for this model, got {train_layers}.")
+        raise EmbedlabError(
+            f"train_layers must be 1..{total} for this model, got {train_layers}.", param="train_layers"
+        )
     keep = tuple(f"encoder.layer.{i}." for i in range(total - train_layers, total))
     for name, param in net.named_parameters():
         param.requires_grad = name.startswith(keep)
     if not any(p.requires_grad for p in net.parameters()):
         raise EmbedlabError(
-            "this model's layers are not named encoder.layer.N.", "train all layers (no --train-layers)."
+            "this model's layers are not named encoder.layer.N.",
+            "train all layers (leave train_layers unset).",
+            param="train_layers",
         )
 
 

@@ -95,7 +95,8 @@ def stratified_split(labels: list[str], seed: int = 0, validation: float = 0.2, 
     if not (0 < validation < 1 and 0 < test < 1 and validation + test < 1):
         raise EmbedlabError(
             f"validation={validation} and test={test} must be fractions that leave room for training.",
-            "use e.g. --validation 0.2 --test 0.2.",
+            "use e.g. validation=0.2 test=0.2.",
+            param="validation",
         )
     rows = np.arange(len(labels))
     y = np.asarray(labels)
@@ -107,7 +108,7 @@ def stratified_split(labels: list[str], seed: int = 0, validation: float = 0.2, 
     except ValueError as exc:
         raise EmbedlabError(
             f"cannot split {len(labels)} examples of {len(set(labels))} classes: {exc}",
-            "give more examples per class or larger --validation/--test fractions.",
+            "give more examples per class or larger validation and test fractions.",
         ) from exc
     return Split(np.sort(train_rows), np.sort(val_rows), np.sort(test_rows))
 

@@ -97,9 +97,9 @@ def read_head_config(path: Path) -> dict[str, Any]:
     """head.json of a head folder, with a clear error for folders that are not one."""
     config_path = path / HEAD_FILE
     if not config_path.is_file():
-        hint = "pass a folder written by `embedlab train classifier` or `embedlab train bag`."
+        hint = "pass a folder written by train_classifier or train_bag (`embedlab train classifier|bag`)."
         if (path / "sentence_bert_config.json").is_file():
-            hint = f"{path} is a sentence encoder (contrastive fine-tuning); use it as a model: --model {path}."
+            hint = f"{path} is a sentence encoder (contrastive fine-tuning); use it as a model: model={path}."
         raise EmbedlabError(f"{path} is not a trained head folder (no {HEAD_FILE}).", hint)
     try:
         config = json.loads(config_path.read_text(encoding="utf-8"))
@@ -124,8 +124,7 @@ def encoder_for(saved: dict[str, Any], encoder: Encoder | None = None) -> Encode
             f"{saved['recipe'].get(key)!r}, now it is {now.get(key)!r}"
             + (f" ({len(changed) - 1} more field(s) differ)" if len(changed) > 1 else "")
             + ".",
-            "retrain the head on the current model (embedlab train classifier ... --overwrite), "
-            "or restore the model it was trained on.",
+            "retrain the head on the current model (with overwrite=True), or restore the model it was trained on.",
         )
     return encoder
 

@@ -41,11 +41,13 @@ def device() -> torch.device:
 
 def prepare_output(output: str | Path, overwrite: bool) -> Path:
     """Refuse an output folder that exists (unless `overwrite`) before any work is done."""
-    from embedlab.errors import EmbedlabError
+    from embedlab.errors import AlreadyExistsError
 
     path = Path(output).expanduser()
     if path.exists() and not overwrite:
-        raise EmbedlabError(f"{path} already exists.", "choose a new folder, or pass --overwrite to replace it.")
+        raise AlreadyExistsError(
+            f"{path} already exists.", "choose a new folder, or pass overwrite=True to replace it.", param="output"
+        )
     files.check_output_dir(path, overwrite)
     return path
 

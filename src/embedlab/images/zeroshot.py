@@ -43,7 +43,9 @@ def parse_labels(labels: str | Sequence[str]) -> list[str]:
     if repeated:
         raise EmbedlabError(f"labels repeated: {', '.join(repeated)}.", "give each label once.")
     if len(cleaned) < 2:
-        raise EmbedlabError("zero-shot labelling needs at least two labels.", 'e.g. --labels "cat,dog,car".')
+        raise EmbedlabError(
+            "zero-shot labelling needs at least two labels.", 'e.g. labels="cat,dog,car".', param="labels"
+        )
     return cleaned
 
 
@@ -90,7 +92,7 @@ def classify_images(
     if encoder.modality != "text+image":
         raise EmbedlabError(
             f"model {encoder.name} does not embed text and images in one space (modality {encoder.modality}).",
-            "zero-shot labels need a CLIP model: --model clip:PATH.",
+            "zero-shot labels need a CLIP model: model=clip:PATH.",
         )
     names = parse_labels(labels)
     check_template(template)

@@ -47,7 +47,9 @@ def check_output(path: str | Path, suffixes: Sequence[str] | None = None, what: 
     folder = path.parent
     if not folder.is_dir():
         raise EmbedlabError(
-            f"the folder {folder} of the {what} does not exist.", f"create it first (mkdir -p {folder}).", param="output"
+            f"the folder {folder} of the {what} does not exist.",
+            f"create it first (mkdir -p {folder}).",
+            param="output",
         )
     if not os.access(folder, os.W_OK):
         raise EmbedlabError(f"the folder {folder} of the {what} is not writable.", "pick another path.", param="output")
@@ -119,7 +121,9 @@ def write_folder(output: str | Path, overwrite: bool, fill: Callable[[Path], Non
         fill(temp)
         if output.exists():
             if not overwrite and not (output.is_dir() and not any(output.iterdir())):
-                raise AlreadyExistsError(f"{output} already exists.", "pass overwrite=True to replace it.", param="output")
+                raise AlreadyExistsError(
+                    f"{output} already exists.", "pass overwrite=True to replace it.", param="output"
+                )
             old = output.with_name(f".{output.name}-{secrets.token_hex(4)}.old")
             output.rename(old)
             temp.rename(output)

@@ -210,17 +210,25 @@ def parse_bool(value: str) -> bool:
     raise ValueError(value)
 
 
-def read_jsonl(path: Path, text_column: str | None, id_column: str | None) -> Iterator[Record]:
-    columns: tuple[str, str | None] | None = None
+def json_objects(path: Path, expected: str = "one {...} object per line") -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a JSON-lines file; a bad line is an error naming it."""
     for number, line in decoded_lines(path):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise EmbedlabError(f"{path.name} line {number} is not valid JSON: {exc.msg}.", "fix that line.") from None
+            raise EmbedlabError(
+                f"{path.name} line {number} is not valid JSON: {exc.msg}.", f"expected {expected}."
+            ) from None
         if not isinstance(obj, dict):
-            raise EmbedlabError(f"{path.name} line {number} is not a JSON object.", "write one {...} per line.")
+            raise EmbedlabError(f"{path.name} line {number} is not a JSON object.", f"expected {expected}.")
+        yield number, obj
+
+
+def read_jsonl(path: Path, text_column: str | None, id_column: str | None) -> Iterator[Record]:
+    columns: tuple[str, str | None] | None = None
+    for number, obj in json_objects(path):
         if columns is None:
             columns = pick_columns(list(obj), text_column, id_column, path)
         text_key, id_key = columns

@@ -19,6 +19,7 @@ import numpy as np
 
 from embedlab.errors import EmbedlabError, NotFoundError
 from embedlab.io.files import atomic_write, check_output
+from embedlab.io.records import json_objects, line_error
 
 READ_SUFFIXES = (".npy", ".parquet", ".pq", ".jsonl")
 WRITE_SUFFIXES = (".npy", ".parquet", ".jsonl")
@@ -126,25 +127,15 @@ def _read_parquet(path: Path) -> tuple[np.ndarray, dict[str, list[Any]]]:
 def _read_jsonl(path: Path) -> tuple[np.ndarray, dict[str, list[Any]]]:
     rows: list[list[float]] = []
     columns: dict[str, list[Any]] = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EmbedlabError(f"{path.name} line {number} is not valid JSON: {exc.msg}.", "fix that line.") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get("vector"), list):
-                raise EmbedlabError(
-                    f"{path.name} line {number} has no 'vector' list.", 'write one {"vector": [...], ...} per line.'
-                )
-            if rows and len(obj["vector"]) != len(rows[0]):
-                raise EmbedlabError(
-                    f"{path.name} line {number}: a vector of length {len(obj['vector'])}, the first has {len(rows[0])}."
-                )
-            for key in columns.keys() | (obj.keys() - {"vector"}):
-                columns.setdefault(key, [None] * len(rows)).append(obj.get(key))
-            rows.append(obj["vector"])
+    expected = '{"vector": [...], ...}'
+    for number, obj in json_objects(path, expected):
+        if not isinstance(obj.get("vector"), list):
+            raise line_error(path, number, "has no 'vector' list", expected)
+        if rows and len(obj["vector"]) != len(rows[0]):
+            raise line_error(path, number, f"holds a vector of length {len(obj['vector'])}", f"{len(rows[0])} values")
+        for key in columns.keys() | (obj.keys() - {"vector"}):
+            columns.setdefault(key, [None] * len(rows)).append(obj.get(key))
+        rows.append(obj["vector"])
     if not rows:
         raise EmbedlabError(f"{path.name} holds no vectors.", 'write one {"vector": [...]} per line.')
     try:
@@ -201,6 +192,8 @@ def write_vectors(path: str | Path, vectors: np.ndarray, texts: list[str] | None
         else:
             with open(temp, "w", encoding="utf-8") as handle:
                 for i, vector in enumerate(vectors):
-                    row = {"vector": vector.tolist()} if texts is None else {"text": texts[i], "vector": vector.tolist()}
+                    row = (
+                        {"vector": vector.tolist()} if texts is None else {"text": texts[i], "vector": vector.tolist()}
+                    )
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     return path

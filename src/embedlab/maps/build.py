@@ -70,18 +70,21 @@ def open_source(
 
     if words is not None:
         if metadata is not None:
-            raise EmbedlabError("--metadata goes with a vectors file, not with --words.")
+            raise EmbedlabError("metadata= goes with a vectors file, not with words=.", param="metadata")
         return from_model(source, read_word_list(words))
     path = Path(source).expanduser()
     if path.suffix.lower() in VECTOR_SUFFIXES:
         return from_vectors_file(path, metadata)
     if metadata is not None:
-        raise EmbedlabError("--metadata goes with a .npy/.parquet vectors file.", "collections carry their own.")
+        raise EmbedlabError(
+            "metadata= goes with a .npy/.parquet vectors file.", "collections carry their own.", param="metadata"
+        )
     opened = store if isinstance(store, Store) else Store(store)
     if source not in opened.names() and _looks_like_model(source):
         raise EmbedlabError(
             f"{source!r} is a model, not a collection; a model map needs the words to show.",
-            f"give a word list, one word per line: embedlab map {source} --words FILE -o map.html",
+            f"give a word list, one word per line, as words=FILE (`embedlab map {source} --words FILE -o map.html`).",
+            param="words",
         )
     return from_collection(opened.collection(source))
 
@@ -98,9 +101,9 @@ def _looks_like_model(name: str) -> bool:
 
 def _check_columns(data: MapData, color_by: str | None, label_column: str | None) -> None:
     if color_by is not None and color_by != "cluster":
-        data.column(color_by, "--color-by")
+        data.column(color_by, "color_by")
     if label_column is not None:
-        data.column(label_column, "--label-column")
+        data.column(label_column, "label_column")
 
 
 def _pick_clusters(clusters: str | None, color_by: str | None) -> str:
@@ -109,7 +112,7 @@ def _pick_clusters(clusters: str | None, color_by: str | None) -> str:
     if chosen not in CLUSTER_METHODS:
         raise EmbedlabError(f"unknown cluster method {chosen!r}.", f"choose one of: {', '.join(CLUSTER_METHODS)}.")
     if chosen == "none" and color_by == "cluster":
-        raise EmbedlabError("--color-by cluster needs clusters.", "drop --clusters none.")
+        raise EmbedlabError("color_by=cluster needs clusters.", "drop clusters=none.", param="clusters")
     return chosen
 
 
@@ -122,7 +125,7 @@ def _view(
     clusters: Clusters | None,
     extra: dict[str, list[Any]] | None = None,
 ) -> MapView:
-    titles = data.column(label_column, "--label-column") if label_column else None
+    titles = data.column(label_column, "label_column") if label_column else None
     columns: dict[str, list[Any]] = dict(data.columns)
     if clusters is not None:
         columns = {"cluster": clusters.point_names(), **columns}
@@ -174,7 +177,9 @@ def make_map(
     """
     started = time.perf_counter()
     if output is None and projector is None:
-        raise EmbedlabError("nothing to write.", "give -o map.html or map.png, and/or --projector FOLDER.")
+        raise EmbedlabError(
+            "nothing to write.", "give output=map.html or map.png, and/or projector=FOLDER.", param="output"
+        )
     path = check_output(output) if output is not None else None
     _check_columns(data, color_by, label_column)
     cluster_method = _pick_clusters(clusters, color_by)
@@ -262,7 +267,7 @@ def compare_sources(
         if base is None or base.texts is None:
             raise EmbedlabError(
                 f"{name!r} is not a collection, and there are no texts to embed with it.",
-                "give a collection as SOURCE or a word list with --words FILE.",
+                "give a collection as SOURCE or a word list with words=FILE.",
             )
         embedded = from_model(name, [t or "" for t in base.texts], name=name)
         if embedded.dropped:

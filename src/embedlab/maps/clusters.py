@@ -64,7 +64,9 @@ def find_clusters(
     if method == "kmeans":
         k = auto_clusters(n) if n_clusters is None else n_clusters
         if not 2 <= k <= n:
-            raise EmbedlabError(f"--n-clusters must be between 2 and the number of points ({n}), got {k}.")
+            raise EmbedlabError(
+                f"n_clusters must be between 2 and the number of points ({n}), got {k}.", param="n_clusters"
+            )
         from sklearn.cluster import KMeans, MiniBatchKMeans
 
         model = (

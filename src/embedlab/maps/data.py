@@ -56,7 +56,7 @@ class MapData:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def column(self, name: str, role: str = "--color-by") -> list[Any]:
+    def column(self, name: str, role: str = "color_by") -> list[Any]:
         """The values of a metadata column ('id' and 'text' work too), or an error listing the columns."""
         if name == "id":
             return list(self.ids)
@@ -89,7 +89,7 @@ class MapData:
         if n is None or n >= len(self):
             return self
         if n < 1:
-            raise EmbedlabError(f"--sample must be at least 1, got {n}.")
+            raise EmbedlabError(f"sample must be at least 1, got {n}.", param="sample")
         rows = np.sort(np.random.default_rng(seed).choice(len(self), size=n, replace=False))
         picked = self.subset(rows)
         if picked.cache_key is not None:

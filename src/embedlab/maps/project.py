@@ -53,12 +53,12 @@ def check_projection(method: str, dims: int, n: int) -> None:
     if method not in METHODS:
         raise EmbedlabError(f"unknown projection method {method!r}.", f"choose one of: {', '.join(METHODS)}.")
     if dims not in (2, 3):
-        raise EmbedlabError(f"--dims must be 2 or 3, got {dims}.")
+        raise EmbedlabError(f"dims must be 2 or 3, got {dims}.", param="dims")
     need = min_points(method, dims)
     if n < need:
         raise EmbedlabError(
             f"{method} needs at least {need} points for a {dims}-D map; there are {n}.",
-            "add more items, or drop --sample / use a larger --sample.",
+            "add more items, or drop sample= or use a larger sample=.",
         )
 
 

@@ -145,7 +145,9 @@ class Collection:
             texts = [texts]
         for label, other in (("ids", ids), ("metadata", metadata)):
             if other is not None and len(other) != len(texts):
-                raise EmbedlabError(f"got {len(texts)} texts but {len(other)} {label}.", "pass one per text.", param=label)
+                raise EmbedlabError(
+                    f"got {len(texts)} texts but {len(other)} {label}.", "pass one per text.", param=label
+                )
         records = [
             Record(None if ids is None else str(ids[i]), text, i + 1, dict(metadata[i]) if metadata else {})
             for i, text in enumerate(texts)

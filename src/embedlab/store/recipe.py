@@ -57,7 +57,7 @@ def mismatch(name: str, stored: dict[str, Any], current: dict[str, Any], model: 
         f"collection {name!r} holds vectors of another recipe; adding these would mix two spaces.\n"
         f"  collection: {json.dumps(stored, sort_keys=True, default=str)}\n"
         f"  requested:  {json.dumps(current, sort_keys=True, default=str)}",
-        f"add with model={model!r}, or build a new collection with reembed(store, {name!r}, NEW_NAME, model=...) "
+        f"add with model={model}, or build a new collection with reembed(store, {name!r}, NEW_NAME, MODEL) "
         f"(`embedlab reembed {name} NEW_NAME --model MODEL`).",
         param="model",
     )
@@ -69,6 +69,6 @@ def changed(name: str, stored: dict[str, Any], current: dict[str, Any]) -> Model
         f"the model of collection {name!r} changed since its vectors were made.\n"
         f"  stored recipe:  {json.dumps(stored, sort_keys=True, default=str)}\n"
         f"  current recipe: {json.dumps(current, sort_keys=True, default=str)}",
-        f"rebuild the vectors with reembed(store, {name!r}, NEW_NAME, model=...) "
+        f"rebuild the vectors with reembed(store, {name!r}, NEW_NAME, MODEL) "
         f"(`embedlab reembed {name} NEW_NAME --model MODEL`), or install the model version in the stored recipe.",
     )

@@ -71,7 +71,7 @@ class Store:
         except OSError as exc:
             raise EmbedlabError(
                 f"the store folder {self.path} is not writable ({exc.strerror or exc}).",
-                "pick a writable folder (--store PATH or EMBEDLAB_STORE), or fix its permissions.",
+                "pick a writable folder (store=PATH, or EMBEDLAB_STORE), or fix its permissions.",
                 param="store",
             ) from exc
 

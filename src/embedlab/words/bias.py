@@ -81,7 +81,7 @@ def word_set(spec: str | list[str]) -> tuple[str, list[str]]:
     close = close_matches(spec, sets)
     raise EmbedlabError(
         f"{spec!r} is not a named word set." + (f" Did you mean: {', '.join(close)}?" if close else ""),
-        "give a set name (see `embedlab bias --list`), comma-separated words 'a,b,c', or @FILE.",
+        "give a set name (see weat_data(), or `embedlab bias --list`), comma-separated words 'a,b,c', or @FILE.",
     )
 
 
@@ -165,7 +165,7 @@ def weat(
                 + (f" (missing: {', '.join(missing[:10])})" if missing else "")
                 + ".",
                 "WEAT needs at least 2 known words per set: use other words, a model with a larger vocabulary, "
-                "or embed the words as text (`--seat`, or a sentence encoder such as minilm).",
+                "or embed the words as text (seat=True, or a sentence encoder such as minilm).",
             )
         used[label] = kept
         matrices.append(l2_normalize(matrix))

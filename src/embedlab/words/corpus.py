@@ -39,13 +39,15 @@ class Corpus:
         self.lowercase = lowercase
         if self.path.is_dir():
             if text_column:
-                raise EmbedlabError("a folder of .txt files has no columns.", "drop --text-column.")
+                raise EmbedlabError("a folder of .txt files has no columns.", "drop text_column.", param="text_column")
             self.files = sorted(p for p in self.path.rglob("*.txt") if p.is_file())
             if not self.files:
                 raise EmbedlabError(f"the folder {self.path} holds no .txt files.", "point at a folder of .txt files.")
         elif self.path.is_file():
             if text_column and file_kind(self.path) == "text":
-                raise EmbedlabError("a plain text file has no columns.", "drop --text-column, or use CSV/JSONL.")
+                raise EmbedlabError(
+                    "a plain text file has no columns.", "drop text_column, or use CSV/JSONL.", param="text_column"
+                )
             self.files = [self.path]
         else:
             raise EmbedlabError(f"corpus {self.path} does not exist.", "pass a text, CSV, JSONL or Parquet file.")

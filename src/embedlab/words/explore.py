@@ -18,7 +18,7 @@ import numpy as np
 from embedlab.encoders.spec import parse
 from embedlab.encoders.static import load_keyed_vectors, tokenize
 from embedlab.encoders.words import KINDS, load_word_vectors, read_manifest
-from embedlab.errors import EmbedlabError, NotFoundError, close_matches
+from embedlab.errors import EmbedlabError, EmptyInputError, NotFoundError, close_matches
 from embedlab.io.files import atomic_write
 
 IN_VOCABULARY = "in vocabulary"
@@ -209,7 +209,7 @@ class WordVectors:
             counts.update(tokenize(text, lowercase=False))
         tokens = sum(counts.values())
         if tokens == 0:
-            raise EmbedlabError("the text has no words.", "check the file and --text-column.")
+            raise EmptyInputError("the text has no words.", "check the file and text_column.", param="text_column")
         missing: Counter[str] = Counter()
         for word, n in counts.items():
             if self.status(word).status != IN_VOCABULARY:

@@ -53,7 +53,9 @@ class TrainOptions:
             if getattr(self, name) < 1:
                 raise EmbedlabError(f"{name} must be at least 1, got {getattr(self, name)}.", param=name)
         if self.negative < 1:
-            raise EmbedlabError(f"negative must be at least 1, got {self.negative}.", "5-20 is usual.", param="negative")
+            raise EmbedlabError(
+                f"negative must be at least 1, got {self.negative}.", "5-20 is usual.", param="negative"
+            )
         if self.buckets < 1:
             raise EmbedlabError(f"buckets must be at least 1, got {self.buckets}.", param="buckets")
         if not 1 <= self.min_n <= self.max_n:
@@ -217,5 +219,3 @@ def _save(kind: str, model: Any, corpus: Corpus, folder: Path, manifest: dict[st
         manifest["signature"] = trust.sign(folder / "model.gensim")
     manifest["files"] = {name: file_sha256(folder / name) for name in FILES[kind]}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-
-
