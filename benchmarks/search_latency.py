@@ -26,9 +26,9 @@ from embedlab import load
 from embedlab.datasets import lee_news
 from embedlab.encoders import Encoder, l2_normalize
 from embedlab.search import ann as ann_module
+from embedlab.search import engine as engine_module
 from embedlab.search import top_k
 from embedlab.store import Record, Store
-from embedlab.search import engine as engine_module
 
 
 class TableEncoder(Encoder):

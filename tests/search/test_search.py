@@ -8,8 +8,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from embedlab import EmbedlabError
 from embedlab.datasets import movies
-from embedlab.search import reciprocal_rank_fusion, top_k
 from embedlab.search import engine as engine_module
+from embedlab.search import reciprocal_rank_fusion, top_k
 
 
 def test_tutorial_landmark_query_finds_the_asian_landmarks(demo_store):

@@ -64,6 +64,8 @@ def atomic_write(path: str | Path, durable: bool = True) -> Iterator[Path]:
     An `OSError` while writing (disk full, no permission) becomes an `EmbedlabError` naming the file.
     """
     target = Path(path).expanduser()
+    if target.exists() and not target.is_file():  # never replace a device, a pipe or a folder
+        raise EmbedlabError(f"cannot write {target}: it is not a regular file.", "give a file name.", param="output")
     temp = _temp_sibling(target)
     try:
         yield temp
