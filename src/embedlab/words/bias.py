@@ -177,10 +177,13 @@ def weat(
     mx, my, ma, mb = matrices
     s_x = (mx @ ma.T).mean(axis=1) - (mx @ mb.T).mean(axis=1)
     s_y = (my @ ma.T).mean(axis=1) - (my @ mb.T).mean(axis=1)
+    # in float64 throughout: the observed statistic must be exactly the one its own partition gives below,
+    # or an exact test can miss the observed split itself (and report p = 0, which no exact test can give)
     s_all = np.concatenate([s_x, s_y]).astype(np.float64)
+    s_x64, s_y64 = s_all[: len(s_x)], s_all[len(s_x) :]
     spread = float(s_all.std(ddof=1))
-    effect = float((s_x.mean() - s_y.mean()) / spread) if spread > 0 else 0.0
-    statistic = float(s_x.sum() - s_y.sum())
+    effect = float((s_x64.mean() - s_y64.mean()) / spread) if spread > 0 else 0.0
+    statistic = float(s_x64.sum() - s_y64.sum())
     p_value, exact, count = permutation_p_value(s_all, len(s_x), statistic, permutations, seed)
     return WeatResult(
         model.name,
