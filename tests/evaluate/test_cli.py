@@ -53,3 +53,21 @@ def test_bad_dataset_writes_no_report(run_cli, tmp_path):
     report = tmp_path / "r.md"
     code, _, err = run_cli("evaluate", "wordsim", "-m", "wordllama", "--data", str(data), "-o", str(report))
     assert code == 2 and "line 1: has 2 tab-separated fields" in err and not report.exists()
+
+
+def test_evaluate_all_from_the_command_line(run_cli, tmp_path, monkeypatch):
+    """Every bundled task that fits wordllama runs; the figures are README's table (wordllama column)."""
+    monkeypatch.setenv("EMBEDLAB_CACHE", str(tmp_path / "cache"))
+    code, out, err = run_cli("evaluate", "all", "-m", "wordllama", "--json", "-o", str(tmp_path / "all.md"))
+    assert code == 0, err
+    data = json.loads(out)
+    metrics = {(r["task"], r["dataset"]["name"]): r["metrics"] for r in data["results"]}
+    assert {task for task, _ in metrics} == {"wordsim", "analogy", "docsim", "retrieval", "classify"}
+    assert [s["task"] for s in data["skipped"]] == ["sts"]  # no STS data ships
+    assert metrics[("wordsim", "WordSim-353")]["spearman"] == pytest.approx(0.638, abs=5e-4)
+    assert metrics[("wordsim", "SimLex-999")]["spearman"] == pytest.approx(0.567, abs=5e-4)
+    assert metrics[("docsim", "Lee 50 documents")]["pearson"] == pytest.approx(0.681, abs=5e-4)
+    assert metrics[("classify", "Pang-Lee polarity")]["accuracy"] == pytest.approx(0.570, abs=5e-4)
+    analogy = next(m for (task, _), m in metrics.items() if task == "analogy")
+    assert analogy["3CosAdd all"] == pytest.approx(0.630, abs=5e-4)
+    assert (tmp_path / "all.md").read_text(encoding="utf-8").count("wordllama") >= 5

@@ -140,3 +140,17 @@ def test_reembed_an_image_collection_with_another_image_model(clip_photos, model
     with pytest.raises(EmbedlabError, match="embeds text only, and these items are images"):
         reembed(collection.store, "photos", "photos-text", "tfidf")
     assert "photos-text" not in collection.store.names()
+
+
+def test_image_search_applies_the_where_filter(clip_photos) -> None:
+    collection, _, folder = clip_photos
+    query = collection.encoder.encode([folder / "chelsea.png"])[0]
+    ids, vectors = collection.vectors()
+    formats = {i: collection.get(str(i)).metadata["format"] for i in ids}
+    jpeg = [str(i) for i in np.argsort(-(vectors @ query), kind="stable") if formats[ids[i]] == "JPEG"]
+    assert 0 < len(jpeg) < len(ids)  # the filter keeps some photos and drops others
+    hits = collection.search(folder / "chelsea.png", k=len(ids), where="format = 'JPEG'")
+    assert [h.id for h in hits] == [
+        str(ids[int(i)]) for i in np.argsort(-(vectors @ query), kind="stable") if formats[ids[int(i)]] == "JPEG"
+    ]
+    assert all(h.metadata["format"] == "JPEG" for h in hits) and "chelsea.png" not in [h.id for h in hits]

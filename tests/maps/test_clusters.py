@@ -43,7 +43,7 @@ def test_kmeans_is_deterministic_and_defaults_k(lee_vectors, lee_openings):
 
 def test_hdbscan_marks_noise(lee_vectors, lee_openings):
     clusters = find_clusters(lee_vectors, lee_openings, "hdbscan")
-    assert clusters.names.get(-1, "noise") == "noise"
+    assert (clusters.labels == -1).any() and clusters.names[-1] == "noise"  # the Lee stories leave some noise
     assert len([c for c in clusters.names if c >= 0]) >= 2
     assert all(size >= 5 for c, size in clusters.sizes().items() if c >= 0)
 
@@ -52,7 +52,7 @@ def test_names_without_texts_and_bad_options(lee_vectors):
     labels = np.array([0, 0, 1, -1])
     assert name_clusters(labels, None) == {-1: "noise", 0: "cluster 0", 1: "cluster 1"}
     names = name_clusters(labels, ["bushfire smoke sydney", "bushfire crews", "cricket test innings", "x"])
-    assert names[0].startswith("bushfire") and "cricket" in names[1] or "innings" in names[1]
+    assert names[0].startswith("bushfire") and ("cricket" in names[1] or "innings" in names[1])
     with pytest.raises(EmbedlabError, match="between 2 and the number of points"):
         find_clusters(lee_vectors[:10], None, "kmeans", n_clusters=11)
     with pytest.raises(EmbedlabError, match="unknown cluster method"):
