@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # torch is pinned: this exact CPU wheel is what the project is tested with.
 TORCH := torch==2.13.0
 
-.PHONY: demo test install install-dev lint bench clean
+.PHONY: demo test install install-dev lint bench mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,5 +38,11 @@ bench: install-dev
 	$(BIN)/python benchmarks/evaluate_cache.py
 	$(BIN)/python benchmarks/finetune_before_after.py
 
+# Mutation testing of the core modules (not part of CI; see docs/testing.md). Plants single-line bugs and
+# checks that some test fails for each; prints the surviving mutants and the survival rate.
+mutate: install-dev
+	$(BIN)/mutmut run || true
+	$(BIN)/python benchmarks/mutation_report.py
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache mutants
