@@ -62,6 +62,7 @@ class Store:
             )
         self.wait = wait
         self.on_wait = on_wait
+        self._told: set[str] = set()  # collections whose waiting writer has said so (once is enough)
         self._db: Any = None
 
     def __repr__(self) -> str:
@@ -101,7 +102,13 @@ class Store:
         another writer unless the store was opened with `wait=False` (then raises `BusyError`).
         """
         check_name(name)
-        return hold(self.path / SIDE / f"{name}.lock", name, self.wait, self.on_wait)
+
+        def tell(message: str) -> None:
+            if self.on_wait is not None and name not in self._told:
+                self._told.add(name)
+                self.on_wait(message)
+
+        return hold(self.path / SIDE / f"{name}.lock", name, self.wait, tell)
 
     def table_exists(self, name: str) -> bool:
         """Whether the LanceDB table `name` is on disk (a local store: one folder per table)."""
