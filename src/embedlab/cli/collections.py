@@ -283,6 +283,7 @@ def reembed_command(
     model: Annotated[str, typer.Option("--model", "-m", help="Model for the new vectors.")] = "minilm",
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit.")] = 512,
     store: StoreOption = None,
     no_wait: NoWaitOption = False,
     as_json: JsonOption = False,
@@ -292,7 +293,13 @@ def reembed_command(
     The new collection appears only when complete; run the same command again after an interrupt to finish it.
     """
     summary = reembed(
-        writer(store, no_wait), source, target, model, show_progress=not as_json, **model_options(pooling, long_text)
+        writer(store, no_wait),
+        source,
+        target,
+        model,
+        show_progress=not as_json,
+        batch_size=batch_size,
+        **model_options(pooling, long_text),
     )
     if as_json:
         print_json(summary.as_dict())
