@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+from embedlab.errors import Interrupted
 from embedlab.store import Store
 
 
@@ -95,13 +96,21 @@ def test_ctrl_c_in_any_command_exits_130_with_one_line(run_cli, monkeypatch, tmp
     import embedlab.cli.core as core
 
     def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
+        raise Interrupted(signal.SIGINT)  # what the command line's handler raises on Ctrl-C
 
     monkeypatch.setattr(core, "load", interrupted)
     output = tmp_path / "vectors.npy"
     code, _, err = run_cli("embed", "wordllama", "a text", "-o", str(output))
     assert code == 130 and not output.exists()
-    assert err.strip() == (
+    line = (
         "interrupted (Ctrl-C): files and collections are written whole or not at all; run the same command again "
         "to finish."
     )
+    assert err.strip() == line
+
+    def keyboard_interrupt(*args, **kwargs):
+        raise KeyboardInterrupt  # from code that is not our handler: typer turns it into 130, still said
+
+    monkeypatch.setattr(core, "load", keyboard_interrupt)
+    code, _, err = run_cli("embed", "wordllama", "a text", "-o", str(output))
+    assert code == 130 and err.strip() == line

@@ -70,6 +70,8 @@ def main() -> None:
     finally:
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
+    if code == 130:  # a KeyboardInterrupt that typer caught itself (not raised by our handler)
+        interrupted(signal.SIGINT, KeyboardInterrupt())
     if isinstance(code, int) and code:  # typer.Exit(code) inside a command comes back as a return value
         sys.exit(code)
 

@@ -93,6 +93,8 @@ class Ingest:
         self.commits: list[tuple[int | None, int]] = []  # table version before and after each commit
         self.updated_any = False
         self.kept = 0  # records read in batches that are committed (or needed no commit)
+        self.inflight = 0  # records of the batch being written
+        self.marker: int | None = None  # table version just before its commit (-1: the table is being created)
         self.total: int | None = None
 
     def run(self, records: Records, total: int | None = None) -> IngestSummary:
@@ -111,8 +113,9 @@ class Ingest:
             desc = f"indexing {collection.name}"
             with tqdm(total=total, desc=desc, unit="item", disable=not self.show_progress) as bar:
                 while chunk := list(islice(stream, self.batch_size)):
+                    self.inflight, self.marker = len(chunk), None
                     self._write_chunk(chunk)
-                    self.kept += len(chunk)
+                    self.kept, self.inflight = self.kept + len(chunk), 0
                     bar.update(len(chunk))
             summary = self.summary
             if summary.read == 0:
@@ -125,11 +128,22 @@ class Ingest:
                 )
             self._finish()
         except BaseException as exc:
+            if not isinstance(exc, Exception) and self.inflight and self._committed():
+                self.kept += self.inflight  # the interrupt came just after the batch's commit
             record_kept(exc, self.kept_line())
             raise
         summary.total = len(collection)
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
+
+    def _committed(self) -> bool:
+        """Whether the batch in flight when an interrupt came was committed."""
+        try:
+            if self.marker is None or not self.collection.exists:
+                return False
+            return self.marker == -1 or self.collection.table.version > self.marker
+        except Exception:
+            return False
 
     def kept_line(self) -> str:
         """What an interrupted run leaves: "kept 8,000 of 20,000 items in collection 'news'; ..."."""
@@ -195,6 +209,7 @@ class Ingest:
             return
         batch = self._arrow_batch(keys, records, vectors)
         before: int | None = None
+        self.marker = collection.table.version if collection.exists else -1
         if not collection.exists:
             self._create(batch)  # the table is created holding this batch: one commit
         else:
