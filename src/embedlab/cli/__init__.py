@@ -7,21 +7,38 @@ command with 130 / 143 and one line saying what was kept.
 
 from __future__ import annotations
 
-import importlib
+import os
 import signal
 import sys
 import threading
 from typing import Any
 
-import typer
 
-from embedlab.cli.common import app, err_console, print_error
-from embedlab.errors import EmbedlabError, Interrupted
+def _interrupted_while_starting(signum: int, frame: Any) -> None:
+    """Ctrl-C or SIGTERM while the command modules load: nothing has been written yet."""
+    name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    sys.stderr.write(f"interrupted ({name}) while starting: nothing was written.\n")
+    os._exit(128 + signum)
+
+
+_STARTING: dict[int, Any] = {}
+if threading.current_thread() is threading.main_thread():  # loading the commands takes a second or two
+    for _signum in (signal.SIGINT, signal.SIGTERM):
+        _STARTING[_signum] = signal.signal(_signum, _interrupted_while_starting)
+
+import importlib  # noqa: E402
+
+import typer  # noqa: E402
+
+from embedlab.cli.common import app, err_console, print_error  # noqa: E402
+from embedlab.errors import EmbedlabError, Interrupted  # noqa: E402
 
 # Importing a module registers its commands on `app`; this order is the order of `embedlab --help`.
 COMMAND_MODULES = ("demo", "core", "collections", "images", "words", "finetune", "maps", "evaluate")
 for _module in COMMAND_MODULES:
     importlib.import_module(f"embedlab.cli.{_module}")
+for _signum, _handler in _STARTING.items():  # importing this module changes no handler for good
+    signal.signal(_signum, _handler)
 
 
 GENERIC_KEPT = "files and collections are written whole or not at all; run the same command again to finish"
