@@ -218,10 +218,15 @@ class Ingest:
             if not self.commits:
                 self.base_ann = collection.engine.fresh_ann()
             table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(batch)
+        if self.commits and before != self.commits[-1][1]:
+            self.base_ann = None  # another process committed in between: the index will be rebuilt
         self.commits.append((before, collection.table.version))
-        new = [i for i, k in enumerate(keys) if k not in known]
-        self.added.append(([keys[i] for i in new], vectors[new]))
         self.updated_any = self.updated_any or updated > 0
+        if self.base_ann is not None and not self.updated_any:  # kept only while the index can be extended
+            new = [i for i, k in enumerate(keys) if k not in known]
+            self.added.append(([keys[i] for i in new], vectors[new]))
+        else:
+            self.base_ann, self.added = None, []
 
     def _create(self, batch: pa.Table) -> None:
         """Create the table with its first batch, then write the recipe (the lock is held).
