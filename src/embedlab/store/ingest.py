@@ -349,8 +349,6 @@ def reembed(
 
     check_name(target)
     origin = store.collection(source)
-    if target == source:
-        raise EmbedlabError("the target must be a new collection, not the source.", param="target")
     with store.lock(target):
         if target in store.names():
             raise AlreadyExistsError(
