@@ -23,8 +23,8 @@ from pathlib import Path
 from embedlab.datasets import lee_news
 
 RUNNER = """
+import os
 import sys
-from embedlab.search import engine
 from embedlab.store import Store, ingest
 
 def rss(field):
@@ -38,7 +38,7 @@ def sampled(self, chunk):
     samples.append(rss("VmRSS"))
 ingest.Ingest._write_chunk = sampled
 if sys.argv[4] == "no-ann":
-    engine.ANN_THRESHOLD = 10**12
+    os.environ["EMBEDLAB_ANN_THRESHOLD"] = str(10**12)
 collection = Store(sys.argv[1]).create("big", "wordllama")
 summary = collection.add_file(sys.argv[2], batch_size=int(sys.argv[3]))
 quarter = len(samples) // 4

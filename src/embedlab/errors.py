@@ -14,6 +14,10 @@ Every error is an `EmbedlabError` (a `ValueError`). Subclasses say what kind of 
 | UnsupportedInputError  | unsupported      | 2        | 400  |
 | ModelUnavailableError  | model_unavailable| 2        | 503  |
 | DamagedError           | damaged          | 2        | 500  |
+| BusyError              | busy             | 2        | 409  |
+
+`Interrupted` is not an error: it is what the command line raises on Ctrl-C or SIGTERM (a `BaseException`,
+like `KeyboardInterrupt`), carrying the signal and, once a command knows it, a line saying what was kept.
 
 Messages speak Python: they name arguments (`text_column`, `k`), not command-line flags. `param` names
 the argument at fault, so the command line can say which flag that is (see `embedlab.cli`).
@@ -91,6 +95,31 @@ class DamagedError(EmbedlabError):
     status = 500
 
 
+class BusyError(EmbedlabError):
+    """Another process is writing the collection and the caller asked not to wait (wait=False, --no-wait)."""
+
+    code = "busy"
+    status = 409
+
+
+class Interrupted(BaseException):
+    """Ctrl-C (SIGINT) or SIGTERM, raised by the command line's signal handlers.
+
+    Not an `Exception`, so no `except Exception` swallows it; cleanup in `finally` blocks runs. Code that
+    knows what an interrupt leaves behind sets `kept` (one line, e.g. "kept 8,000 of 20,000 items").
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def record_kept(exc: BaseException, line: str) -> None:
+    """Say on an interrupt (Ctrl-C, SIGTERM, KeyboardInterrupt) what was kept; the outermost caller has the last word."""
+    if not isinstance(exc, Exception):
+        exc.kept = line  # type: ignore[attr-defined]
+
+
 def close_matches(word: str, choices: Iterable[str], n: int = 5) -> list[str]:
     """The choices that look most like `word` (for 'did you mean' hints)."""
     return difflib.get_close_matches(word, list(choices), n=n, cutoff=0.5)
@@ -98,13 +127,16 @@ def close_matches(word: str, choices: Iterable[str], n: int = 5) -> list[str]:
 
 __all__ = [
     "AlreadyExistsError",
+    "BusyError",
     "DamagedError",
     "EmbedlabError",
     "EmptyInputError",
+    "Interrupted",
     "ModelMismatchError",
     "ModelUnavailableError",
     "NotFittedError",
     "NotFoundError",
     "UnsupportedInputError",
     "close_matches",
+    "record_kept",
 ]

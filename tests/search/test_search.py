@@ -8,7 +8,6 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from embedlab import EmbedlabError
 from embedlab.datasets import movies
-from embedlab.search import engine as engine_module
 from embedlab.search import reciprocal_rank_fusion, top_k
 
 
@@ -87,7 +86,7 @@ def test_top_k_is_exact():
 
 
 def test_ann_index_beside_the_table(store, wordllama, lee_records, monkeypatch):
-    monkeypatch.setattr(engine_module, "ANN_THRESHOLD", 100)
+    monkeypatch.setenv("EMBEDLAB_ANN_THRESHOLD", "100")
     news = store.create("news", wordllama)
     news.add_records(lambda: iter(lee_records), len(lee_records))
     assert news.engine.fresh_ann() is not None and "hnsw" in news.info()["ann_index"]

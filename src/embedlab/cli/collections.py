@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from embedlab.cli.common import (
     JsonOption,
     LongTextOption,
+    NoWaitOption,
     PoolingOption,
     StoreOption,
     app,
@@ -55,10 +57,14 @@ def index(
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
     store: StoreOption = None,
+    no_wait: NoWaitOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Embed a file (or a folder of images) into a collection. Re-running it updates items by id, never duplicates."""
-    target = Store(store).create(collection, model, **model_options(pooling, long_text))
+    """Embed a file (or a folder of images) into a collection. Re-running it updates items by id, never duplicates.
+
+    Several `index` runs into one collection may run at once: each commit waits for the others.
+    """
+    target = writer(store, no_wait).create(collection, model, **model_options(pooling, long_text))
     if file.is_dir() or image_column:
         from embedlab.images import index_images
 
@@ -80,6 +86,11 @@ def index(
         print_json(summary.as_dict())
     else:
         print_summary(summary)
+
+
+def writer(store: Path | None, no_wait: bool) -> Store:
+    """The store as a writer opens it: waits for other writers (saying so), or fails at once with --no-wait."""
+    return Store(store, wait=not no_wait, on_wait=note)
 
 
 def print_summary(summary: IngestSummary) -> None:
@@ -187,23 +198,36 @@ def similar(
 
 @collections_app.callback()
 def collections_list(ctx: typer.Context, store: StoreOption = None, as_json: JsonOption = False) -> None:
-    """List the collections of the store."""
+    """List the collections of the store; damaged or unfinished ones with what is wrong."""
     if ctx.invoked_subcommand is not None:
         return
     opened = Store(store)
     rows = []
-    for name in opened.names():
-        info = opened.collection(name).info()
+    problems = opened.problems()
+    for name in sorted(set(opened.names()) | set(problems)):
+        if name in problems:
+            rows.append({"name": name, "problem": problems[name]})
+            continue
+        try:
+            info = opened.collection(name).info()
+        except EmbedlabError as exc:  # damaged between the listing and now, or unreadable: say so, go on
+            rows.append({"name": name, "problem": exc.message})
+            continue
         rows.append({k: info[k] for k in ("name", "items", "model", "dim", "created")})
     if as_json:
         print_json(rows)
         return
     table = Table(title=f"collections in {opened.path}")
     for column in ("name", "items", "model", "dim", "created"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*(str(row[c]) for c in ("name", "items", "model", "dim", "created")))
+        if "problem" in row:
+            table.add_row(row["name"], "[red]damaged[/]", escape(row["problem"]), "", "")
+        else:
+            table.add_row(*(str(row[c]) for c in ("name", "items", "model", "dim", "created")))
     console.print(table)
+    if problems:
+        note("remove a damaged or unfinished collection with `embedlab collections drop NAME`")
     if not rows:
         note("no collections yet: create one with `embedlab index NAME FILE`")
 
@@ -236,11 +260,13 @@ def collections_drop(
     name: Annotated[str, typer.Argument(help="Collection name.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     store: StoreOption = None,
+    no_wait: NoWaitOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Delete a collection and its files."""
-    opened = Store(store)
-    opened.collection(name)
+    """Delete a collection and its files (also a damaged or unfinished one)."""
+    opened = writer(store, no_wait)
+    if name not in opened.names() and name not in opened.problems():
+        opened.collection(name)  # not found, with close names
     if not yes and not typer.confirm(f"delete collection {name!r} from {opened.path}?"):
         raise typer.Abort()
     opened.drop(name)
@@ -257,12 +283,23 @@ def reembed_command(
     model: Annotated[str, typer.Option("--model", "-m", help="Model for the new vectors.")] = "minilm",
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit.")] = 512,
     store: StoreOption = None,
+    no_wait: NoWaitOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Copy a collection's items into a new collection with vectors from another model."""
+    """Copy a collection's items into a new collection with vectors from another model.
+
+    The new collection appears only when complete; run the same command again after an interrupt to finish it.
+    """
     summary = reembed(
-        Store(store), source, target, model, show_progress=not as_json, **model_options(pooling, long_text)
+        writer(store, no_wait),
+        source,
+        target,
+        model,
+        show_progress=not as_json,
+        batch_size=batch_size,
+        **model_options(pooling, long_text),
     )
     if as_json:
         print_json(summary.as_dict())

@@ -32,6 +32,13 @@ StoreOption = Annotated[
         show_default=False,
     ),
 ]
+NoWaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait",
+        help="Fail at once (exit 2) if another process is writing the collection, instead of waiting for it.",
+    ),
+]
 ModelOption = Annotated[str, typer.Option("--model", "-m", help="Model name; see `embedlab models`.")]
 PoolingOption = Annotated[
     str | None, typer.Option("--pooling", help="Transformer pooling: mean, cls or max (default: the model's own).")

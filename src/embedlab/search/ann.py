@@ -4,12 +4,14 @@ LanceDB is the record store; its own vector search was measured far slower than 
 vectors, so large collections get this index for unfiltered semantic search. It records exactly what it
 holds: the table version it was built (or last extended) from and its number of vectors. It is used only
 while both match the table; otherwise exact search answers until the next write brings it up to date.
-The index folder is written whole or not at all (`embedlab.io.files.write_folder`).
+The index folder is written whole or not at all (`embedlab.io.files.write_folder`), by a writer that
+holds the collection's write lock, so the version it records is the one its vectors came from.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,34 @@ HNSW_M = 32
 EF_CONSTRUCTION = 80
 EF_SEARCH = 256
 ANN_THRESHOLD = 50_000  # collections of at least this many items get an index
+THRESHOLD_ENV = "EMBEDLAB_ANN_THRESHOLD"  # overrides ANN_THRESHOLD (tests and stress runs use a small one)
+
+
+def ann_threshold() -> int:
+    """The collection size from which an HNSW index is kept: $EMBEDLAB_ANN_THRESHOLD, else ANN_THRESHOLD."""
+    value = os.environ.get(THRESHOLD_ENV, "").strip()
+    try:
+        return max(1, int(value)) if value else ANN_THRESHOLD
+    except ValueError:
+        return ANN_THRESHOLD
+
+
+def recorded(folder: Path) -> tuple[int, int] | str:
+    """(table_version, count) that a saved index records, or what is wrong with its index.json.
+
+    Reads only the small JSON file, so a reader can tell whether the index is worth loading.
+    """
+    path = folder / "index.json"
+    if not path.exists():
+        return "missing"
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        version, count = meta["table_version"], meta["count"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        return f"{path} is damaged ({type(exc).__name__}: {exc})"
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (version, count)):
+        return f"{path} is damaged (table_version and count must be whole numbers)"
+    return version, count
 
 
 class AnnIndex:
@@ -79,9 +109,11 @@ class AnnIndex:
         """The saved index, or None when there is none or it cannot be read or is inconsistent."""
         import faiss
 
+        meta = recorded(folder)
+        if isinstance(meta, str):
+            return None
+        version, count = meta
         try:
-            meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))
-            version, count = int(meta["table_version"]), int(meta["count"])
             ids = np.load(folder / "ids.npy", allow_pickle=False)
             index = faiss.read_index(str(folder / "hnsw.faiss"))
         except (OSError, ValueError, RuntimeError, KeyError, TypeError):

@@ -15,7 +15,7 @@ import numpy as np
 
 from embedlab.errors import EmbedlabError
 from embedlab.search import reciprocal_rank_fusion, top_k
-from embedlab.search.ann import ANN_THRESHOLD, AnnIndex
+from embedlab.search.ann import AnnIndex, ann_threshold, recorded
 
 Hits = list[tuple[str, float]]
 HYBRID_POOL = 50  # each ranking fused by hybrid search holds max(HYBRID_POOL, 4 k) items
@@ -110,27 +110,49 @@ class SearchEngine:
 
     # ---- the ANN index ---------------------------------------------------------------------------
     def fresh_ann(self) -> AnnIndex | None:
-        """The saved ANN index when it holds exactly the current table's vectors, else None."""
-        if self._ann is None:
-            self._ann = AnnIndex.load(self.ann_folder)
-        if self._ann is not None and self._ann.matches(self.table.version, self.table.count_rows()):
+        """The saved ANN index when it holds exactly the current table's vectors, else None.
+
+        Another process may have saved a newer index since this one was loaded: when the loaded one does
+        not match, the small index.json on disk says whether loading the saved one is worth it.
+        """
+        version, rows = self.table.version, self.table.count_rows()
+        if self._ann is not None and self._ann.matches(version, rows):
+            return self._ann
+        if recorded(self.ann_folder) != (version, rows):
+            return None
+        self._ann = AnnIndex.load(self.ann_folder)
+        if self._ann is not None and self._ann.matches(version, rows):
             return self._ann
         return None
 
     def ann_state(self) -> str:
+        """One line: whether the ANN index is used, and if not, why."""
         if self.fresh_ann() is not None:
             return "hnsw (faiss), up to date"
-        return f"none (exact search; built at {ANN_THRESHOLD:,} items)"
+        meta = recorded(self.ann_folder)
+        if meta == "missing":
+            return f"none (exact search; built at {ann_threshold():,} items)"
+        later = "exact search until the next write rebuilds it"
+        if isinstance(meta, str):
+            return f"damaged: {meta}; {later}"
+        version, rows = self.table.version, self.table.count_rows()
+        if meta == (version, rows):
+            return f"damaged: {self.ann_folder} cannot be loaded; {later}"
+        return (
+            f"stale (holds {meta[1]:,} items of table version {meta[0]}; the table has {rows:,} at version "
+            f"{version}); {later}"
+        )
 
     def update_ann(self, base: AnnIndex | None, added: list[tuple[list[str], np.ndarray]], changed: bool) -> None:
         """Bring the ANN index up to date after a write.
 
         `base` is the index that was fresh before the write; when the write only added items (`changed`
         is False) those are inserted into it, else (HNSW cannot remove points) it is rebuilt from the table.
-        Collections under the threshold have no index.
+        Collections under the threshold have no index. The caller holds the collection's write lock, so
+        the table does not change while the index is made and the version it records is the right one.
         """
         rows = self.table.count_rows()
-        if rows < ANN_THRESHOLD:
+        if rows < ann_threshold():
             if self.ann_folder.exists():
                 shutil.rmtree(self.ann_folder)
             self._ann = None

@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from embedlab.encoders import Encoder, ModelSpec
-from embedlab.errors import EmbedlabError, EmptyInputError, NotFoundError, UnsupportedInputError
+from embedlab.errors import DamagedError, EmbedlabError, EmptyInputError, NotFoundError, UnsupportedInputError
 from embedlab.io.files import write_json
 from embedlab.io.records import Record, count_items, read_records
 from embedlab.search import SearchResult, check_k, check_mode
-from embedlab.search.ann import ANN_THRESHOLD
+from embedlab.search.ann import ann_threshold
 from embedlab.search.engine import SearchEngine, sql_string
 from embedlab.store import recipe as recipes
 from embedlab.store.ingest import FILE_HASH, OWN_COLUMNS, WRITE_BATCH, Ingest, IngestSummary, Records
-from embedlab.store.store import CONFIG
+from embedlab.store.store import CONFIG, PARTIAL_CONFIG, unfinished
 
 if TYPE_CHECKING:
     from embedlab.store.store import Store
@@ -37,10 +37,18 @@ Query = str | Path | bytes | np.ndarray
 class Collection:
     """Items with vectors from one encoder; search them, find similar ones, add more."""
 
-    def __init__(self, store: Store, name: str, config: dict[str, Any], encoder: Encoder | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        name: str,
+        config: dict[str, Any],
+        encoder: Encoder | None = None,
+        config_file: str = CONFIG,
+    ) -> None:
         self.store = store
         self.name = name
         self.config = config
+        self.config_file = config_file  # PARTIAL_CONFIG for a reembed target until it is complete
         self._encoder = encoder
         self._table: Any = None
         self._engine: SearchEngine | None = None
@@ -108,8 +116,44 @@ class Collection:
         if self._table is None:
             if not self.exists:
                 raise EmptyInputError(f"collection {self.name!r} has no items yet.", "add items first.")
-            self._table = self.store.db.open_table(self.name)
+            try:
+                self._table = self.store.db.open_table(self.name)
+            except Exception as exc:  # a missing or unreadable table folder
+                raise DamagedError(
+                    f"collection {self.name!r} is damaged: its table {self.store.path / (self.name + '.lance')} "
+                    f"cannot be opened ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}).",
+                    f"remove it with Store.drop({self.name!r}) (`embedlab collections drop {self.name}`) and index "
+                    "it again.",
+                ) from None
         return self._table
+
+    def writing(self) -> Any:
+        """`with collection.writing():` hold this collection's write lock (see `Store.lock`)."""
+        return self.store.lock(self.name)
+
+    def sync_for_write(self) -> None:
+        """Under the write lock, before a commit: catch up with what other processes did meanwhile.
+
+        A collection this process saw as new may have been created by another writer (its recipe must
+        then be ours), and one it saw may have been dropped.
+        """
+        side = self.store.side(self.name)
+        if self.exists:
+            if not (side / self.config_file).is_file():
+                raise NotFoundError(
+                    f"collection {self.name!r} was dropped by another process while items were being added.",
+                    "run the command again to create it anew.",
+                    param="collection",
+                )
+            return
+        if self.config_file == CONFIG and (side / PARTIAL_CONFIG).is_file() and not (side / CONFIG).is_file():
+            raise unfinished(self.name)
+        if (side / self.config_file).is_file():
+            config = self.store.read_config(self.name, self.config_file)
+            current = recipes.vector_recipe(self.encoder)
+            if not recipes.same(config["recipe"], current, self.spec):
+                raise recipes.mismatch(self.name, config["recipe"], current, self.spec.name)
+            self.config, self._table, self._engine = config, None, None
 
     @property
     def engine(self) -> SearchEngine:
@@ -120,7 +164,7 @@ class Collection:
 
     def created(self, config: dict[str, Any], table: Any) -> None:
         """Record that an ingest created the table: write the recipe (atomically) and use the new table."""
-        write_json(self.store.side(self.name) / CONFIG, config)
+        write_json(self.store.side(self.name) / self.config_file, config)
         self.config = config
         self._table = table
         self._engine = None
@@ -339,6 +383,6 @@ class Collection:
             "created": self.config.get("created"),
             "ann_index": self.engine.ann_state()
             if self.exists
-            else f"none (exact search; built at {ANN_THRESHOLD:,} items)",
+            else f"none (exact search; built at {ann_threshold():,} items)",
             "store": str(self.store.path),
         }

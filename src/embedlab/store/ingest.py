@@ -4,11 +4,17 @@ An `Ingest` is one run: it owns the run's state (the summary, the ANN index bein
 added so far) so that a `Collection` holds none. Each batch is one LanceDB commit (`merge_insert` on
 `id`): an interrupted ingest leaves whole batches only, and running it again completes it. Items are
 keyed by id (an item without one gets a hash of its text); an unchanged item is not re-embedded.
+
+Several processes may add to one collection at once. Embedding runs in parallel; each commit holds the
+collection's write lock (`Store.lock`), and under it the batch's ids are checked again against the table
+(another writer may have stored some meanwhile), the table is created if it is still missing, and the
+batch is upserted. So ids stay unique under any interleaving, and no process drops another's table.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -22,7 +28,7 @@ from tqdm.auto import tqdm
 
 from embedlab._version import __version__
 from embedlab.encoders import Encoder
-from embedlab.errors import EmbedlabError, EmptyInputError, UnsupportedInputError
+from embedlab.errors import AlreadyExistsError, EmbedlabError, EmptyInputError, UnsupportedInputError, record_kept
 from embedlab.io.records import Record
 from embedlab.search.ann import AnnIndex
 from embedlab.search.engine import sql_string
@@ -82,35 +88,69 @@ class Ingest:
         self.show_progress = show_progress
         self.summary = IngestSummary(collection.name)
         self.encoder: Encoder = collection.encoder
-        self.base_ann: AnnIndex | None = None
-        self.added: list[tuple[list[str], np.ndarray]] = []
+        self.base_ann: AnnIndex | None = None  # the ANN index as it was just before this run's first commit
+        self.added: list[tuple[list[str], np.ndarray]] = []  # new ids and vectors of each commit
+        self.commits: list[tuple[int | None, int]] = []  # table version before and after each commit
+        self.updated_any = False
+        self.kept = 0  # records read in batches that are committed (or needed no commit)
+        self.inflight = 0  # records of the batch being written
+        self.marker: int | None = None  # table version just before its commit (-1: the table is being created)
+        self.total: int | None = None
 
     def run(self, records: Records, total: int | None = None) -> IngestSummary:
-        """Embed and upsert every record of `records()`; returns the summary."""
+        """Embed and upsert every record of `records()`; returns the summary.
+
+        On an interrupt (Ctrl-C, SIGTERM) the exception says how many items were kept (`kept`).
+        """
         collection = self.collection
         collection.store.check_writable()
         started = time.perf_counter()
-        if not self.encoder.fitted:
-            self.encoder.fit(r.text for r in records() if r.text and r.text.strip())
-        self.base_ann = collection.engine.fresh_ann() if collection.exists else None
-        stream = records()
-        with tqdm(total=total, desc=f"indexing {collection.name}", unit="item", disable=not self.show_progress) as bar:
-            while chunk := list(islice(stream, self.batch_size)):
-                self._write_chunk(chunk)
-                bar.update(len(chunk))
-        summary = self.summary
-        if summary.read == 0:
-            raise EmptyInputError("the input has no items.", "give a file or list with at least one text.")
-        if not collection.exists:
-            raise EmptyInputError(
-                f"all {summary.read} items have empty text; nothing to index.",
-                "check that text_column names the column that holds the text.",
-                param="text_column",
-            )
-        self._finish()
+        self.total = total
+        try:
+            if not self.encoder.fitted:
+                self.encoder.fit(r.text for r in records() if r.text and r.text.strip())
+            stream = records()
+            desc = f"indexing {collection.name}"
+            with tqdm(total=total, desc=desc, unit="item", disable=not self.show_progress) as bar:
+                while chunk := list(islice(stream, self.batch_size)):
+                    self.inflight, self.marker = len(chunk), None
+                    self._write_chunk(chunk)
+                    self.kept, self.inflight = self.kept + len(chunk), 0
+                    bar.update(len(chunk))
+            summary = self.summary
+            if summary.read == 0:
+                raise EmptyInputError("the input has no items.", "give a file or list with at least one text.")
+            if not collection.exists:
+                raise EmptyInputError(
+                    f"all {summary.read} items have empty text; nothing to index.",
+                    "check that text_column names the column that holds the text.",
+                    param="text_column",
+                )
+            self._finish()
+        except BaseException as exc:
+            if not isinstance(exc, Exception) and self.inflight and self._committed():
+                self.kept += self.inflight  # the interrupt came just after the batch's commit
+            record_kept(exc, self.kept_line())
+            raise
         summary.total = len(collection)
         summary.seconds = round(time.perf_counter() - started, 3)
         return summary
+
+    def _committed(self) -> bool:
+        """Whether the batch in flight when an interrupt came was committed."""
+        try:
+            if self.marker is None or not self.collection.exists:
+                return False
+            return self.marker == -1 or self.collection.table.version > self.marker
+        except Exception:
+            return False
+
+    def kept_line(self) -> str:
+        """What an interrupted run leaves: "kept 8,000 of 20,000 items in collection 'news'; ..."."""
+        of = f" of {self.total:,}" if self.total else ""
+        return (
+            f"kept {self.kept:,}{of} items in collection {self.collection.name!r}; run the same command again to finish"
+        )
 
     def _write_chunk(self, chunk: list[Record]) -> None:
         summary, collection = self.summary, self.collection
@@ -129,10 +169,8 @@ class Ingest:
             return
         known = self._stored_fingerprints(list(rows)) if collection.exists else {}
         changed = {k: r for k, r in rows.items() if known.get(k) != fingerprint(r.text, r.metadata.get(FILE_HASH))}
-        summary.unchanged += len(rows) - len(changed)
-        summary.updated += sum(1 for k in changed if k in known)
-        summary.added += sum(1 for k in changed if k not in known)
         if not changed:
+            summary.unchanged += len(rows)
             return
         encoder = self.encoder
         if not encoder.supports_images and any(r.image is not None for r in changed.values()):
@@ -146,19 +184,60 @@ class Ingest:
         summary.long_texts += int(encoder.last_stats.get("long_texts", 0))
         summary.texts_without_known_words += int(encoder.last_stats.get("texts_without_known_words", 0))
         keys = list(changed)
-        if self.base_ann is not None:
-            new = [i for i, key in enumerate(keys) if key not in known]
-            self.added.append(([keys[i] for i in new], vectors[new]))
-        batch = self._arrow_batch(keys, list(changed.values()), vectors)
-        if not collection.exists:
-            self._create(batch)
-        collection.table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(batch)
+        with collection.writing():
+            self._commit(keys, [changed[k] for k in keys], vectors, len(rows))
         collection.engine.forget()
 
+    def _commit(self, keys: list[str], records: list[Record], vectors: np.ndarray, read: int) -> None:
+        """Under the write lock: check the ids again, then create the table or upsert the batch (one commit)."""
+        summary, collection = self.summary, self.collection
+        collection.sync_for_write()  # another process may have created (or dropped) the collection meanwhile
+        known: dict[str, str] = {}
+        if collection.exists:  # another writer may have stored some of these items since they were embedded
+            known = self._stored_fingerprints(keys)
+            keep = [
+                i
+                for i, (k, r) in enumerate(zip(keys, records, strict=True))
+                if known.get(k) != fingerprint(r.text, r.metadata.get(FILE_HASH))
+            ]
+            keys, records, vectors = [keys[i] for i in keep], [records[i] for i in keep], vectors[keep]
+        updated = sum(1 for k in keys if k in known)
+        summary.unchanged += read - len(keys)
+        summary.updated += updated
+        summary.added += len(keys) - updated
+        if not keys:
+            return
+        batch = self._arrow_batch(keys, records, vectors)
+        before: int | None = None
+        self.marker = collection.table.version if collection.exists else -1
+        if not collection.exists:
+            self._create(batch)  # the table is created holding this batch: one commit
+        else:
+            table = collection.table
+            before = table.version
+            if not self.commits:
+                self.base_ann = collection.engine.fresh_ann()
+            table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(batch)
+        if self.commits and before != self.commits[-1][1]:
+            self.base_ann = None  # another process committed in between: the index will be rebuilt
+        self.commits.append((before, collection.table.version))
+        self.updated_any = self.updated_any or updated > 0
+        if self.base_ann is not None and not self.updated_any:  # kept only while the index can be extended
+            new = [i for i, k in enumerate(keys) if k not in known]
+            self.added.append(([keys[i] for i in new], vectors[new]))
+        else:
+            self.base_ann, self.added = None, []
+
     def _create(self, batch: pa.Table) -> None:
-        """Create the table and write the recipe; the first batch's columns are the collection's columns."""
+        """Create the table with its first batch, then write the recipe (the lock is held).
+
+        A table without a recipe can only be left by a crashed create, drop or reembed (each holds the
+        lock), so it is removed first; a table with a recipe is never dropped here. Until the recipe is
+        written the collection does not exist for readers; a kill in between leaves an invisible table.
+        """
         collection, store = self.collection, self.collection.store
         store.check_writable()
+        store.remove_leftover(collection.name)
         side = store.side(collection.name)
         side.mkdir(parents=True, exist_ok=True)
         if self.encoder.requires_fit:
@@ -167,9 +246,7 @@ class Ingest:
         config["recipe"] = vector_recipe(self.encoder)
         config["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         config["embedlab_version"] = __version__
-        if collection.name in store.db.list_tables().tables:
-            store.db.drop_table(collection.name)  # a table without config is a leftover of a failed create
-        table = store.db.create_table(collection.name, schema=batch.schema)
+        table = store.db.create_table(collection.name, data=batch)
         collection.created(config, table)
 
     def _arrow_batch(self, ids: list[str], records: list[Record], vectors: np.ndarray) -> pa.Table:
@@ -222,15 +299,32 @@ class Ingest:
         return {row["id"]: fingerprint(row["text"], row.get(FILE_HASH)) for row in found}
 
     def _finish(self) -> None:
-        """Bring the full-text index up to date, compact, and update the ANN index."""
+        """Bring the full-text index up to date, compact, and update the ANN index (holding the lock).
+
+        The ANN index is extended with this run's new items only when it held exactly the table before
+        this run's first commit and no other process committed between this run's commits; otherwise
+        (or after updates, which HNSW cannot express) it is rebuilt from the table.
+        """
         from lancedb.index import FTS
 
-        table = self.collection.table
-        if not any(index.index_type == "FTS" for index in table.list_indices()):
-            table.create_index("text", config=FTS(), replace=True)
-        else:
-            table.optimize()
-        self.collection.engine.update_ann(self.base_ann, self.added, changed=self.summary.updated > 0)
+        collection = self.collection
+        with collection.writing():
+            collection.sync_for_write()
+            table = collection.table
+            if self.commits:
+                chain = all(
+                    after == before for (_, after), (before, _) in zip(self.commits, self.commits[1:], strict=False)
+                )
+                alone = chain and table.version == self.commits[-1][1]
+                base = self.base_ann if alone and not self.updated_any else None
+                added = self.added
+            else:  # nothing written by this run: keep a fresh index, rebuild a stale one
+                base, added = collection.engine.fresh_ann(), []
+            if not any(index.index_type == "FTS" for index in table.list_indices()):
+                table.create_index("text", config=FTS(), replace=True)
+            else:
+                table.optimize()
+            collection.engine.update_ann(base, added, changed=base is None)
 
 
 def reembed(
@@ -242,15 +336,55 @@ def reembed(
     batch_size: int = WRITE_BATCH,
     **options: Any,
 ) -> IngestSummary:
-    """Copy a collection's items into a new collection with vectors from another model."""
-    from embedlab.errors import AlreadyExistsError
+    """Copy a collection's items into a new collection with vectors from another model.
 
+    The target is built while holding its write lock, with its recipe under a temporary name
+    (`collection.partial.json`), so it does not exist for anyone until it is complete; then the recipe
+    is renamed into place in one step. Run again after an interrupt, it resumes (same source and model:
+    items already copied are not embedded again) or starts over (another model); a target that is
+    complete is an `AlreadyExistsError`.
+    """
+    from embedlab.store.collection import Collection
+    from embedlab.store.store import CONFIG, PARTIAL_CONFIG, check_name
+
+    check_name(target)
     origin = store.collection(source)
-    if target in store.names():
-        raise AlreadyExistsError(
-            f"collection {target!r} already exists.", "pick a new name, or drop it first.", param="target"
-        )
-    destination = store.create(target, model, **options)
-    return destination.add_records(
-        lambda: origin.iter_records(), total=len(origin), show_progress=show_progress, batch_size=batch_size
-    )
+    with store.lock(target):
+        if target in store.names():
+            raise AlreadyExistsError(
+                f"collection {target!r} already exists.", "pick a new name, or drop it first.", param="target"
+            )
+        destination: Collection | None = None
+        side = store.side(target)
+        if (side / PARTIAL_CONFIG).is_file() and store.table_exists(target):
+            try:
+                config = store.read_config(target, PARTIAL_CONFIG)
+                if config.get("reembed_from") == source:
+                    candidate = Collection(store, target, config, config_file=PARTIAL_CONFIG)
+                    candidate.check_same_model(model, options)
+                    destination = candidate  # resume
+            except EmbedlabError:
+                destination = None  # another source or model, or a damaged partial recipe: start over
+        if destination is None:
+            store.remove_leftover(target)
+            destination = store.create(target, model, **options)
+            destination.config_file = PARTIAL_CONFIG
+            destination.config["reembed_from"] = source
+        try:
+            summary = destination.add_records(
+                lambda: origin.iter_records(), total=len(origin), show_progress=show_progress, batch_size=batch_size
+            )
+        except BaseException as exc:
+            try:
+                done = f"{len(destination):,} of {len(origin):,}"
+            except Exception:
+                done = "some"
+            record_kept(
+                exc,
+                f"kept {done} items in the unfinished collection {target!r} (it appears only when complete); "
+                "run the same command again to finish",
+            )
+            raise
+        os.replace(side / PARTIAL_CONFIG, side / CONFIG)  # publish: the collection exists from here on
+        destination.config_file = CONFIG
+    return summary

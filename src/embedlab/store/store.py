@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from embedlab.encoders import Encoder, ModelSpec
-from embedlab.errors import EmbedlabError, NotFoundError, close_matches
+from embedlab.errors import AlreadyExistsError, DamagedError, EmbedlabError, NotFoundError, close_matches
+from embedlab.store.lock import hold, stderr_notice
 
 if TYPE_CHECKING:
     from embedlab.store.collection import Collection
@@ -20,6 +23,8 @@ if TYPE_CHECKING:
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SIDE = "_embedlab"
 CONFIG = "collection.json"
+PARTIAL_CONFIG = "collection.partial.json"  # the recipe of a reembed target that is not complete yet
+DROPPED = ".dropped-"  # a sidecar folder being removed by `drop` (renamed first, so the collection is gone at once)
 
 
 def default_store_path() -> Path:
@@ -42,12 +47,22 @@ def check_name(name: str) -> None:
 class Store:
     """A folder of collections (LanceDB, embedded)."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        wait: bool = True,
+        on_wait: Callable[[str], None] | None = stderr_notice,
+    ) -> None:
+        """`wait`: a writer that finds the collection being written by another process waits for it
+        (`on_wait` is told after a second); with `wait=False` it raises `BusyError` at once."""
         self.path = Path(path).expanduser() if path else default_store_path()
         if self.path.exists() and not self.path.is_dir():
             raise EmbedlabError(
                 f"the store path {self.path} is a file, not a folder.", "pass a folder as the store.", param="store"
             )
+        self.wait = wait
+        self.on_wait = on_wait
+        self._told: set[str] = set()  # collections whose waiting writer has said so (once is enough)
         self._db: Any = None
 
     def __repr__(self) -> str:
@@ -79,12 +94,85 @@ class Store:
         """The sidecar folder of collection `name` (its recipe, fitted vectorizer, ANN index, map cache)."""
         return self.path / SIDE / name
 
+    def lock(self, name: str) -> Any:
+        """`with store.lock(name):` hold collection `name`'s write lock (across processes; reentrant).
+
+        Every write to a collection holds it: each ingest commit, create, drop, reembed. Code that writes
+        to a collection by other means (a distributed ingest) holds it around each commit too. Waits for
+        another writer unless the store was opened with `wait=False` (then raises `BusyError`).
+        """
+        check_name(name)
+
+        def tell(message: str) -> None:
+            if self.on_wait is not None and name not in self._told:
+                self._told.add(name)
+                self.on_wait(message)
+
+        return hold(self.path / SIDE / f"{name}.lock", name, self.wait, tell)
+
+    def table_exists(self, name: str) -> bool:
+        """Whether the LanceDB table `name` is on disk (a local store: one folder per table)."""
+        return (self.path / f"{name}.lance").is_dir()
+
     def names(self) -> list[str]:
-        """Names of the collections in this store."""
+        """Names of the collections in this store (complete ones: with a recipe)."""
         folder = self.path / SIDE
         if not folder.is_dir():
             return []
-        return sorted(p.name for p in folder.iterdir() if (p / CONFIG).is_file())
+        return sorted(p.name for p in folder.iterdir() if NAME_PATTERN.match(p.name) and (p / CONFIG).is_file())
+
+    def read_config(self, name: str, file: str = CONFIG) -> dict[str, Any]:
+        """The stored `collection.json` of `name`, checked; a damaged one is a `DamagedError` naming the file."""
+        path = self.side(name) / file
+        repair = (
+            f"remove the collection with Store.drop({name!r}) (`embedlab collections drop {name}`) and index it "
+            "again, or restore the file from a backup."
+        )
+        try:
+            config = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            reason = "is empty" if path.is_file() and path.stat().st_size == 0 else f"cannot be read ({exc})"
+            raise DamagedError(f"collection {name!r} is damaged: {path} {reason}.", repair) from None
+        wanted = {"model": str, "model_options": dict, "recipe": dict}
+        if not isinstance(config, dict):
+            raise DamagedError(
+                f"collection {name!r} is damaged: {path} holds a {type(config).__name__}, not an object.", repair
+            )
+        for key, kind in wanted.items():
+            if not isinstance(config.get(key), kind):
+                what = "has no" if key not in config else f"has a {type(config[key]).__name__} as its"
+                raise DamagedError(
+                    f"collection {name!r} is damaged: {path} {what} {key!r} (expected a {kind.__name__}).", repair
+                )
+        return config
+
+    def problems(self) -> dict[str, str]:
+        """What is wrong with each damaged or unfinished collection of the store (name -> one line).
+
+        Complete, healthy collections are not listed. Found: damaged or missing recipes, recipes whose
+        table is missing, tables without a recipe (an interrupted create or drop) and reembed targets
+        that are not complete. Each can be removed with `drop(name)`.
+        """
+        found: dict[str, str] = {}
+        folder = self.path / SIDE
+        sides = [p for p in folder.iterdir() if p.is_dir() and NAME_PATTERN.match(p.name)] if folder.is_dir() else []
+        for side in sides:
+            name = side.name
+            if (side / CONFIG).is_file():
+                try:
+                    self.read_config(name)
+                except DamagedError as exc:
+                    found[name] = exc.message
+                    continue
+                if not self.table_exists(name):
+                    found[name] = f"its table {self.path / (name + '.lance')} is missing (an interrupted drop?)"
+            elif (side / PARTIAL_CONFIG).is_file():
+                found[name] = "unfinished reembed: run the same reembed again to finish it"
+        tables = sorted(p.name[: -len(".lance")] for p in self.path.glob("*.lance") if p.is_dir())
+        for name in tables:
+            if name not in found and not (self.side(name) / CONFIG).is_file() and NAME_PATTERN.match(name):
+                found[name] = "a table without a recipe (left by an interrupted create or drop)"
+        return dict(sorted(found.items()))
 
     def __contains__(self, name: str) -> bool:
         return name in self.names()
@@ -93,8 +181,15 @@ class Store:
         """Open an existing collection."""
         from embedlab.store.collection import Collection
 
-        if name not in self.names():
-            close = close_matches(name, self.names())
+        if not isinstance(name, str) or not NAME_PATTERN.match(name) or not (self.side(name) / CONFIG).is_file():
+            if isinstance(name, str) and (self.side(name) / PARTIAL_CONFIG).is_file():
+                raise NotFoundError(
+                    f"collection {name!r} is not complete: a reembed into it was interrupted.",
+                    f"run the same reembed again to finish it, or remove it with Store.drop({name!r}) "
+                    f"(`embedlab collections drop {name}`).",
+                    param="collection",
+                )
+            close = close_matches(str(name), self.names())
             raise NotFoundError(
                 f"there is no collection {name!r} in {self.path}."
                 + (f" Did you mean: {', '.join(close)}?" if close else ""),
@@ -102,7 +197,12 @@ class Store:
                 "(`embedlab index`).",
                 param="collection",
             )
-        config = json.loads((self.side(name) / CONFIG).read_text(encoding="utf-8"))
+        config = self.read_config(name)
+        if not self.table_exists(name):
+            raise DamagedError(
+                f"collection {name!r} is damaged: its table {self.path / (name + '.lance')} is missing.",
+                f"remove what is left with Store.drop({name!r}) (`embedlab collections drop {name}`) and index it again.",
+            )
         return Collection(self, name, config)
 
     def create(self, name: str, model: str | ModelSpec | Encoder = "minilm", **options: Any) -> Collection:
@@ -113,6 +213,8 @@ class Store:
         from embedlab.store.collection import Collection
 
         check_name(name)
+        if (self.side(name) / PARTIAL_CONFIG).is_file() and not (self.side(name) / CONFIG).is_file():
+            raise unfinished(name)
         if name in self.names():
             existing = self.collection(name)
             existing.check_same_model(model, options)
@@ -128,9 +230,53 @@ class Store:
         return Collection(self, name, config, encoder=encoder)
 
     def drop(self, name: str) -> None:
-        """Delete a collection and its sidecar files."""
-        self.collection(name)
+        """Delete a collection and its sidecar files; also a damaged or unfinished one.
+
+        The sidecar folder (with the recipe) is first renamed away in one step, so the collection is gone
+        for every reader at once; then the table is dropped and the folder removed. An interrupted drop
+        leaves at most a table without a recipe, which readers ignore and a second `drop` removes.
+        """
+        check_name(name)
+        side = self.side(name)
+        if not side.exists() and not self.table_exists(name):
+            self.collection(name)  # the not-found error, with close names
         self.check_writable()
-        if name in self.db.list_tables().tables:
-            self.db.drop_table(name)
+        with self.lock(name):
+            trash = None
+            if side.exists():
+                trash = side.with_name(f"{DROPPED}{name}-{secrets.token_hex(4)}")
+                side.rename(trash)
+            if self.table_exists(name):
+                try:
+                    self.db.drop_table(name)
+                except Exception:  # a table LanceDB cannot open any more: remove its folder
+                    shutil.rmtree(self.path / f"{name}.lance")
+            if trash is not None:
+                shutil.rmtree(trash, ignore_errors=True)
+        for left in (self.path / SIDE).glob(f"{DROPPED}*"):  # folders of earlier interrupted drops
+            shutil.rmtree(left, ignore_errors=True)
+
+    def remove_leftover(self, name: str) -> None:
+        """Under the lock, before creating `name`: remove a table without a recipe and an unfinished sidecar.
+
+        Only a crashed create, drop or reembed leaves those (each holds the lock, so no live process is
+        making them); a table with a recipe is never touched.
+        """
+        if (self.side(name) / CONFIG).is_file():
+            raise AlreadyExistsError(f"collection {name!r} already exists.", param="name")
+        if self.table_exists(name):
+            try:
+                self.db.drop_table(name)
+            except Exception:
+                shutil.rmtree(self.path / f"{name}.lance")
         shutil.rmtree(self.side(name), ignore_errors=True)
+
+
+def unfinished(name: str) -> AlreadyExistsError:
+    """The error for adding to a collection that an interrupted reembed is still building."""
+    return AlreadyExistsError(
+        f"collection {name!r} is an unfinished reembed target.",
+        f"run the same reembed again to finish it, or remove it with Store.drop({name!r}) "
+        f"(`embedlab collections drop {name}`).",
+        param="name",
+    )
