@@ -12,6 +12,7 @@ from rich.table import Table
 from embedlab.cli.common import (
     JsonOption,
     LongTextOption,
+    MaxCharsOption,
     PoolingOption,
     StoreOption,
     app,
@@ -21,6 +22,7 @@ from embedlab.cli.common import (
     print_json,
 )
 from embedlab.errors import EmbedlabError
+from embedlab.io.records import MAX_CHARS
 from embedlab.search import SearchResult
 from embedlab.store import IngestSummary, Store, reembed
 
@@ -52,6 +54,7 @@ def index(
         int, typer.Option(help="Images: skip any with more pixels than this (checked before decoding).")
     ] = 100_000_000,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit.")] = 512,
+    max_chars: MaxCharsOption = MAX_CHARS,
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
     store: StoreOption = None,
@@ -75,6 +78,7 @@ def index(
             fmt=fmt,
             show_progress=not as_json,
             batch_size=batch_size,
+            max_chars=max_chars,
         )
     if as_json:
         print_json(summary.as_dict())
@@ -89,7 +93,7 @@ def print_summary(summary: IngestSummary) -> None:
     if summary.duplicate_ids:
         parts.append(f"{summary.duplicate_ids} repeated ids (last one kept)")
     note(
-        f"[green]{summary.collection}[/]: read {summary.read} items: "
+        f"{summary.collection}: read {summary.read} items: "
         + ", ".join(parts)
         + f"; {summary.total} in the collection ({summary.seconds:.1f}s)"
     )
@@ -100,7 +104,7 @@ def print_summary(summary: IngestSummary) -> None:
     if summary.ignored_fields:
         note(f"fields not in the collection's columns were ignored: {', '.join(summary.ignored_fields)}")
     if summary.skipped_files:
-        note(f"[yellow]{len(summary.skipped_files)} file(s) skipped:[/]")
+        note(f"{len(summary.skipped_files)} file(s) skipped:")
         for name, reason in summary.skipped_files.items():
             note(f"  {name}: {reason}")
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from embedlab.cli.common import (
     JsonOption,
     LongTextOption,
+    MaxCharsOption,
     PoolingOption,
     app,
     console,
@@ -21,7 +22,7 @@ from embedlab.cli.common import (
 )
 from embedlab.encoders import list_models, load
 from embedlab.errors import EmbedlabError
-from embedlab.io.records import read_records
+from embedlab.io.records import MAX_CHARS, read_records
 from embedlab.io.vectors import check_vectors_output, write_vectors
 
 
@@ -58,6 +59,7 @@ def embed(
         Path | None, typer.Option("--output", "-o", help="Write vectors to .npy, .parquet or .jsonl.")
     ] = None,
     no_normalize: Annotated[bool, typer.Option("--no-normalize", help="Keep raw (not unit-length) vectors.")] = False,
+    max_chars: MaxCharsOption = MAX_CHARS,
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
     as_json: JsonOption = False,
@@ -66,7 +68,7 @@ def embed(
     if texts and input_file:
         raise EmbedlabError("give texts as arguments or --input FILE, not both.")
     if input_file:
-        items = [r.text for r in read_records(input_file, text_column) if r.text and str(r.text).strip()]
+        items = [r.text for r in read_records(input_file, text_column, max_chars=max_chars) if r.text and str(r.text).strip()]
     else:
         items = list(texts or [])
     if not items:
