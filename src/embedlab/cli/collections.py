@@ -13,7 +13,9 @@ from embedlab.cli.common import (
     JsonOption,
     LongTextOption,
     MaxCharsOption,
+    MaxFeaturesOption,
     PoolingOption,
+    StopWordsOption,
     StoreOption,
     app,
     console,
@@ -57,11 +59,13 @@ def index(
     max_chars: MaxCharsOption = MAX_CHARS,
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
+    stop_words: StopWordsOption = None,
+    max_features: MaxFeaturesOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Embed a file (or a folder of images) into a collection. Re-running it updates items by id, never duplicates."""
-    target = Store(store).create(collection, model, **model_options(pooling, long_text))
+    target = Store(store).create(collection, model, **model_options(pooling, long_text, stop_words, max_features))
     if file.is_dir() or image_column:
         from embedlab.images import index_images
 

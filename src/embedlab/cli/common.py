@@ -51,11 +51,32 @@ MaxCharsOption = Annotated[
         "Long texts below it are embedded in bounded pieces.",
     ),
 ]
+StopWordsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--stop-words", help="count/tfidf: 'english' drops scikit-learn's English stop words (default: none)."
+    ),
+]
+MaxFeaturesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-features", help="count/tfidf: keep only the N most frequent terms (default: all, as scikit-learn)."
+    ),
+]
 
 
-def model_options(pooling: str | None = None, long_text: str | None = None) -> dict[str, Any]:
+def model_options(
+    pooling: str | None = None,
+    long_text: str | None = None,
+    stop_words: str | None = None,
+    max_features: int | None = None,
+) -> dict[str, Any]:
     """Only the options the user set, so a model's defaults stay its own."""
     options: dict[str, Any] = {}
+    if stop_words:
+        options["stop_words"] = stop_words
+    if max_features is not None:
+        options["max_features"] = max_features
     if pooling:
         options["pooling"] = pooling
     if long_text:

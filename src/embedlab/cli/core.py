@@ -13,7 +13,9 @@ from embedlab.cli.common import (
     JsonOption,
     LongTextOption,
     MaxCharsOption,
+    MaxFeaturesOption,
     PoolingOption,
+    StopWordsOption,
     app,
     console,
     model_options,
@@ -62,20 +64,24 @@ def embed(
     max_chars: MaxCharsOption = MAX_CHARS,
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
+    stop_words: StopWordsOption = None,
+    max_features: MaxFeaturesOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Embed texts given as arguments or in a file; print a preview or write the vectors to a file."""
     if texts and input_file:
         raise EmbedlabError("give texts as arguments or --input FILE, not both.")
     if input_file:
-        items = [r.text for r in read_records(input_file, text_column, max_chars=max_chars) if r.text and str(r.text).strip()]
+        items = [
+            r.text for r in read_records(input_file, text_column, max_chars=max_chars) if r.text and str(r.text).strip()
+        ]
     else:
         items = list(texts or [])
     if not items:
         raise EmbedlabError("there is nothing to embed.", "pass texts as arguments or --input FILE.")
     if output is not None:
         check_vectors_output(output)
-    encoder = load(model, **model_options(pooling, long_text))
+    encoder = load(model, **model_options(pooling, long_text, stop_words, max_features))
     if not encoder.fitted:
         encoder.fit(items)
     vectors = encoder.encode(items, normalize=not no_normalize, show_progress=len(items) > 256)

@@ -272,7 +272,20 @@ class Collection:
                 from embedlab.encoders.image import text_refused
 
                 raise text_refused(encoder.name, query)
-            return encoder.encode([query])[0]
+            vector = encoder.encode([query])[0]
+            if not vector.any():  # cosine with a zero vector ranks every item equally: the order would be arbitrary
+                raise EmbedlabError(
+                    f"model {encoder.name} knows no word of the query {query!r}: its vector is all zeros, so "
+                    "every item would score the same.",
+                    "search by keyword with mode='keyword' (BM25), or use a model that knows these words"
+                    + (
+                        " (count/tfidf keep every term unless max_features= or stop_words= was set)."
+                        if encoder.requires_fit
+                        else "."
+                    ),
+                    param="query",
+                )
+            return vector
         if mode != "semantic":
             raise UnsupportedInputError(
                 f"{mode} search needs a text query, not a {type(query).__name__}.",
