@@ -99,6 +99,7 @@ def embed(
             print_json(summary)
         else:
             note(f"wrote {len(items)} vectors of dim {encoder.dim} to {output} ({encoder.name})")
+            note_long_texts(encoder.last_stats, encoder.recipe)
         return
     if as_json:
         print_json({**summary, "vectors": vectors.round(6).tolist()})
@@ -110,10 +111,16 @@ def embed(
     for text, vector in zip(items, vectors, strict=True):
         table.add_row(text, " ".join(f"{v:+.3f}" for v in vector[:6]) + " …", f"{np.linalg.norm(vector):.3f}")
     console.print(table)
-    if encoder.last_stats.get("long_texts"):
+    note_long_texts(encoder.last_stats, encoder.recipe)
+
+
+def note_long_texts(stats: dict, recipe: dict) -> None:
+    """Say how many texts were longer than the model's token limit, and what was done with them."""
+    if stats.get("long_texts"):
         note(
-            f"{encoder.last_stats['long_texts']} text(s) were longer than the model's limit "
-            f"({encoder.recipe.get('long_text')})"
+            f"{stats['long_texts']} text(s) were longer than the model's limit of {recipe.get('max_tokens')} tokens: "
+            f"{stats.get('windowed', 0)} windowed (mean of overlapping windows), {stats.get('truncated', 0)} truncated "
+            f"(long_text={recipe.get('long_text')}; --long-text truncate gives sentence-transformers' vectors)"
         )
 
 

@@ -140,13 +140,23 @@ def analogy(
     b: Annotated[str, typer.Argument(help="B (king)")],
     c: Annotated[str, typer.Argument(help="C (woman)")],
     k: KOption = 5,
-    method: Annotated[str, typer.Option(help="3cosadd (gensim most_similar) or 3cosmul.")] = "3cosadd",
+    method: Annotated[
+        str, typer.Option(help="3cosadd (gensim most_similar) or 3cosmul (most_similar_cosmul).")
+    ] = "3cosadd",
+    exclude: Annotated[
+        str,
+        typer.Option(
+            help="case-variants: leave out A, B, C in every letter case (Woman for woman); "
+            "inputs: only the three input words, exactly as gensim's most_similar."
+        ),
+    ] = "case-variants",
     as_json: JsonOption = False,
 ) -> None:
-    """A is to B as C is to ?  The input words are excluded from the answers."""
+    """A is to B as C is to ?  The input words, in every letter case, are left out of the answers
+    (--exclude inputs: only the inputs themselves, as gensim's most_similar)."""
     from embedlab.words import load
 
-    result = load(model).analogy(a, b, c, k, method)
+    result = load(model).analogy(a, b, c, k, method, exclude)
     if as_json:
         print_json(result.as_dict())
         return
