@@ -117,7 +117,7 @@ def test_a_5_mb_text_embeds_within_the_bound(model, tmp_path):
                 encoder.fit(stories)
             encoder.encode(stories[:40])
             text = " ".join(stories)
-            return encoder, (text + " ") * (2_000_000 // len(text))
+            return encoder, (text + " ") * (5_000_000 // len(text))
         def run(state):
             encoder, text = state
             vector = encoder.encode([text])[0]
