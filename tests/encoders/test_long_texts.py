@@ -45,9 +45,7 @@ def measure(setup, run):
 
 def run_child(body: str, *args: str) -> dict:
     code = CHILD + textwrap.dedent(body)
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600, check=False
-    )
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
