@@ -40,7 +40,11 @@ PoolingOption = Annotated[
 ]
 LongTextOption = Annotated[
     str | None,
-    typer.Option("--long-text", help="Transformer texts longer than the model's limit: window (default) or truncate."),
+    typer.Option(
+        "--long-text",
+        help="Transformer texts longer than the model's limit: window (default: mean of overlapping windows, "
+        "unlike sentence-transformers) or truncate (sentence-transformers' vectors).",
+    ),
 ]
 
 MaxCharsOption = Annotated[
