@@ -113,6 +113,15 @@ CASES = [
     ("train classifier {tmp}/labels.csv -o {tmp}/head -m wordllama --lr -1", "--lr"),
     ("train classifier {tmp}/labels.csv -o {tmp}/head -m wordllama --lr nan", "--lr"),
     ("train bag {tmp}/labels.csv -o {tmp}/bag --lr 0", "--lr"),
+    ("train contrastive {tmp}/labels.csv -o {tmp}/bag --lr -0.5", "--lr"),
+    # the other commands
+    ("neighbors wordllama zzqxzzqx", "not in the vocabulary"),
+    ("oov wordllama {tmp}/latin1.txt", "not UTF-8"),
+    ("similarity wordllama [/only-one]", "at least two"),
+    ("collections info nosuch", "no collection 'nosuch'"),
+    ("collections drop nosuch", "no collection 'nosuch'"),
+    ("reembed nosuch copy -m wordllama", "no collection 'nosuch'"),
+    ("predict {tmp}/file a storm", "not a trained head folder"),
 ]
 
 
