@@ -114,7 +114,7 @@ def test_bad_inputs_exit_2_with_a_hint(run_cli, indexed, tmp_path, corpus):
     expect_usage_error(run_cli, "index", "other", str(corpus), "--text-column", "body", *s, match="no column 'body'")
     vectors = tmp_path / "bad.vec"
     vectors.write_text("2 3\nfire 0.1 0.2 0.3\nwater 0.1 0.2\n", encoding="utf-8")
-    expect_usage_error(run_cli, "embed", f"vectors:{vectors}", "fire", match="consistent")
+    expect_usage_error(run_cli, "embed", f"vectors:{vectors}", "fire", match="line 3 has 2 values")
     expect_usage_error(run_cli, "search", "nope", "fire", *s, match="no collection 'nope'")
     expect_usage_error(run_cli, "search", "news", "", *s, match="query is empty")
     expect_usage_error(run_cli, "search", "news", "fire", "-k", "0", *s, match="positive")

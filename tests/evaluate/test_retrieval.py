@@ -17,10 +17,11 @@ from embedlab.evaluate.retrieval import lee_retrieval, write_beir
 
 @pytest.fixture(scope="module")
 def lee_judgements():
-    """Relevance grades from the human ratings file, read here: rating >= 0.6 -> round(5 * rating) - 2."""
+    """Relevance grades from the human ratings file, read here: rating >= 0.6 -> the nearest point of the 1-5
+    scale, halves rounded up (as docs/evaluate.md states), minus 2."""
     ratings = np.loadtxt(gensim_test_data("similarities0-1.txt"))
     ratings = np.triu(ratings) + np.triu(ratings, 1).T
-    grades = np.where(ratings >= 0.6 - 1e-9, np.round(ratings * 5) - 2, 0)
+    grades = np.where(ratings >= 0.6 - 1e-9, np.floor(ratings * 5 + 0.5 + 1e-9) - 2, 0)
     np.fill_diagonal(grades, 0)
     documents = [d.strip() for d in gensim_test_data("lee.cor").read_bytes().decode("latin-1").splitlines()]
     return documents, grades

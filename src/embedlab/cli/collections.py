@@ -13,8 +13,11 @@ from rich.table import Table
 from embedlab.cli.common import (
     JsonOption,
     LongTextOption,
+    MaxCharsOption,
+    MaxFeaturesOption,
     NoWaitOption,
     PoolingOption,
+    StopWordsOption,
     StoreOption,
     app,
     console,
@@ -23,6 +26,7 @@ from embedlab.cli.common import (
     print_json,
 )
 from embedlab.errors import EmbedlabError
+from embedlab.io.records import MAX_CHARS
 from embedlab.search import SearchResult
 from embedlab.store import IngestSummary, Store, reembed
 
@@ -54,8 +58,11 @@ def index(
         int, typer.Option(help="Images: skip any with more pixels than this (checked before decoding).")
     ] = 100_000_000,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit.")] = 512,
+    max_chars: MaxCharsOption = MAX_CHARS,
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
+    stop_words: StopWordsOption = None,
+    max_features: MaxFeaturesOption = None,
     store: StoreOption = None,
     no_wait: NoWaitOption = False,
     as_json: JsonOption = False,
@@ -64,7 +71,8 @@ def index(
 
     Several `index` runs into one collection may run at once: each commit waits for the others.
     """
-    target = writer(store, no_wait).create(collection, model, **model_options(pooling, long_text))
+    options = model_options(pooling, long_text, stop_words, max_features)
+    target = writer(store, no_wait).create(collection, model, **options)
     if file.is_dir() or image_column:
         from embedlab.images import index_images
 
@@ -81,6 +89,7 @@ def index(
             fmt=fmt,
             show_progress=not as_json,
             batch_size=batch_size,
+            max_chars=max_chars,
         )
     if as_json:
         print_json(summary.as_dict())
@@ -100,7 +109,7 @@ def print_summary(summary: IngestSummary) -> None:
     if summary.duplicate_ids:
         parts.append(f"{summary.duplicate_ids} repeated ids (last one kept)")
     note(
-        f"[green]{summary.collection}[/]: read {summary.read} items: "
+        f"{summary.collection}: read {summary.read} items: "
         + ", ".join(parts)
         + f"; {summary.total} in the collection ({summary.seconds:.1f}s)"
     )
@@ -111,7 +120,7 @@ def print_summary(summary: IngestSummary) -> None:
     if summary.ignored_fields:
         note(f"fields not in the collection's columns were ignored: {', '.join(summary.ignored_fields)}")
     if summary.skipped_files:
-        note(f"[yellow]{len(summary.skipped_files)} file(s) skipped:[/]")
+        note(f"{len(summary.skipped_files)} file(s) skipped:")
         for name, reason in summary.skipped_files.items():
             note(f"  {name}: {reason}")
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 app = typer.Typer(
     name="embedlab",
@@ -19,8 +19,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
+# Nothing embedlab prints is read as Rich markup: texts, ids, file names, filters and messages come from
+# users and may hold brackets (`[/bold]`, `[red]`), which must print as they are (styles go in `style=`).
+console = Console(markup=False)
+err_console = Console(stderr=True, soft_wrap=True, markup=False)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
 StoreOption = Annotated[
@@ -45,13 +47,47 @@ PoolingOption = Annotated[
 ]
 LongTextOption = Annotated[
     str | None,
-    typer.Option("--long-text", help="Transformer texts longer than the model's limit: window (default) or truncate."),
+    typer.Option(
+        "--long-text",
+        help="Transformer texts longer than the model's limit: window (default: mean of overlapping windows, "
+        "unlike sentence-transformers) or truncate (sentence-transformers' vectors).",
+    ),
+]
+
+MaxCharsOption = Annotated[
+    int,
+    typer.Option(
+        "--max-chars",
+        help="Refuse (naming the line) any text longer than this many characters, before reading it whole. "
+        "Long texts below it are embedded in bounded pieces.",
+    ),
+]
+StopWordsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--stop-words", help="count/tfidf: 'english' drops scikit-learn's English stop words (default: none)."
+    ),
+]
+MaxFeaturesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-features", help="count/tfidf: keep only the N most frequent terms (default: all, as scikit-learn)."
+    ),
 ]
 
 
-def model_options(pooling: str | None = None, long_text: str | None = None) -> dict[str, Any]:
+def model_options(
+    pooling: str | None = None,
+    long_text: str | None = None,
+    stop_words: str | None = None,
+    max_features: int | None = None,
+) -> dict[str, Any]:
     """Only the options the user set, so a model's defaults stay its own."""
     options: dict[str, Any] = {}
+    if stop_words:
+        options["stop_words"] = stop_words
+    if max_features is not None:
+        options["max_features"] = max_features
     if pooling:
         options["pooling"] = pooling
     if long_text:
@@ -64,9 +100,9 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def note(message: str) -> None:
-    """Progress notes and summaries go to stderr so stdout stays clean for --json."""
-    err_console.print(message, highlight=False)
+def note(message: str, style: str | None = None) -> None:
+    """Progress notes and summaries go to stderr so stdout stays clean for --json; printed literally."""
+    err_console.print(message, highlight=False, style=style)
 
 
 @functools.cache
@@ -112,6 +148,6 @@ def for_cli(text: str, param: str | None = None) -> str:
 
 def print_error(message: str, hint: str | None, param: str | None = None) -> None:
     """An error and its hint on stderr, printed literally (never read as Rich markup)."""
-    err_console.print(f"[bold red]error:[/] {escape(for_cli(message, param))}", highlight=False)
+    err_console.print(Text.assemble(("error:", "bold red"), " ", for_cli(message, param)), highlight=False)
     if hint:
-        err_console.print(f"[yellow]hint:[/] {escape(for_cli(hint))}", highlight=False)
+        err_console.print(Text.assemble(("hint:", "yellow"), " ", for_cli(hint)), highlight=False)

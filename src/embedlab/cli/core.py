@@ -12,7 +12,10 @@ from rich.table import Table
 from embedlab.cli.common import (
     JsonOption,
     LongTextOption,
+    MaxCharsOption,
+    MaxFeaturesOption,
     PoolingOption,
+    StopWordsOption,
     app,
     console,
     model_options,
@@ -21,7 +24,7 @@ from embedlab.cli.common import (
 )
 from embedlab.encoders import list_models, load
 from embedlab.errors import EmbedlabError
-from embedlab.io.records import read_records
+from embedlab.io.records import MAX_CHARS, read_records
 from embedlab.io.vectors import check_vectors_output, write_vectors
 
 
@@ -58,22 +61,27 @@ def embed(
         Path | None, typer.Option("--output", "-o", help="Write vectors to .npy, .parquet or .jsonl.")
     ] = None,
     no_normalize: Annotated[bool, typer.Option("--no-normalize", help="Keep raw (not unit-length) vectors.")] = False,
+    max_chars: MaxCharsOption = MAX_CHARS,
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
+    stop_words: StopWordsOption = None,
+    max_features: MaxFeaturesOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Embed texts given as arguments or in a file; print a preview or write the vectors to a file."""
     if texts and input_file:
         raise EmbedlabError("give texts as arguments or --input FILE, not both.")
     if input_file:
-        items = [r.text for r in read_records(input_file, text_column) if r.text and str(r.text).strip()]
+        items = [
+            r.text for r in read_records(input_file, text_column, max_chars=max_chars) if r.text and str(r.text).strip()
+        ]
     else:
         items = list(texts or [])
     if not items:
         raise EmbedlabError("there is nothing to embed.", "pass texts as arguments or --input FILE.")
     if output is not None:
         check_vectors_output(output)
-    encoder = load(model, **model_options(pooling, long_text))
+    encoder = load(model, **model_options(pooling, long_text, stop_words, max_features))
     if not encoder.fitted:
         encoder.fit(items)
     vectors = encoder.encode(items, normalize=not no_normalize, show_progress=len(items) > 256)
@@ -91,6 +99,7 @@ def embed(
             print_json(summary)
         else:
             note(f"wrote {len(items)} vectors of dim {encoder.dim} to {output} ({encoder.name})")
+            note_long_texts(encoder.last_stats, encoder.recipe)
         return
     if as_json:
         print_json({**summary, "vectors": vectors.round(6).tolist()})
@@ -102,10 +111,16 @@ def embed(
     for text, vector in zip(items, vectors, strict=True):
         table.add_row(text, " ".join(f"{v:+.3f}" for v in vector[:6]) + " …", f"{np.linalg.norm(vector):.3f}")
     console.print(table)
-    if encoder.last_stats.get("long_texts"):
+    note_long_texts(encoder.last_stats, encoder.recipe)
+
+
+def note_long_texts(stats: dict, recipe: dict) -> None:
+    """Say how many texts were longer than the model's token limit, and what was done with them."""
+    if stats.get("long_texts"):
         note(
-            f"{encoder.last_stats['long_texts']} text(s) were longer than the model's limit "
-            f"({encoder.recipe.get('long_text')})"
+            f"{stats['long_texts']} text(s) were longer than the model's limit of {recipe.get('max_tokens')} tokens: "
+            f"{stats.get('windowed', 0)} windowed (mean of overlapping windows), {stats.get('truncated', 0)} truncated "
+            f"(long_text={recipe.get('long_text')}; --long-text truncate gives sentence-transformers' vectors)"
         )
 
 

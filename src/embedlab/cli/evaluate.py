@@ -60,7 +60,7 @@ def evaluate(
         for table, sources in rich_tables(report):
             console.print(table)
             for source in sources:
-                console.print(f"  [dim]{source}[/]", highlight=False)
+                console.print(f"  {source}", highlight=False)
         for line in skipped_lines(report):
             note(f"skipped {line}")
     for output in outputs or []:

@@ -76,16 +76,16 @@ def _interrupt_exit() -> Iterator[None]:
     try:
         yield
     except TrainingInterrupted as stop:
-        note(f"[yellow]interrupted:[/] {stop.detail} saved to {stop.path}")
+        note(f"interrupted: {stop.detail} saved to {stop.path}")
         raise SystemExit(130) from None  # typer.Exit would become exit code 0 under standalone_mode=False
 
 
 def _print_classification(result: Any) -> None:
     if any(result.skipped.values()):
         parts = [f"{n} {what.replace('_', ' ')}" for what, n in result.skipped.items() if n]
-        note(f"[yellow]skipped {', '.join(parts)} row(s)[/]")
+        note(f"skipped {', '.join(parts)} row(s)")
     sizes = ", ".join(f"{k} {v}" for k, v in result.split.items())
-    console.print(f"[bold]{result.kind}[/] on {result.model} - {result.data} ({sizes})", highlight=False)
+    console.print(f"{result.kind} on {result.model} - {result.data} ({sizes})", highlight=False)
     table = Table()
     for column in ("", "accuracy", "macro-F1"):
         table.add_column(column, justify="right" if column else "left")
@@ -141,7 +141,7 @@ def train_classifier_command(
         print_json(result.as_dict())
         return
     _print_classification(result)
-    note(f'[green]saved[/] to {result.path}; try: embedlab predict {result.path} "some text"')
+    note(f'saved to {result.path}; try: embedlab predict {result.path} "some text"')
 
 
 @train_app.command("bag", rich_help_panel=PANEL)
@@ -193,7 +193,7 @@ def train_bag_command(
         for name, row in comparison.items():
             table.add_row(name, f"{row['test']['accuracy']:.3f}", f"{row['test']['macro_f1']:.3f}", str(row["epochs"]))
         console.print(table)
-    note(f"[green]saved[/] to {result.path} (vocabulary {result.details['vocabulary']:,} words)")
+    note(f"saved to {result.path} (vocabulary {result.details['vocabulary']:,} words)")
 
 
 @train_app.command("contrastive", rich_help_panel=PANEL)
@@ -238,7 +238,7 @@ def train_contrastive_command(
     table.add_row(f"after ({result.path.name})", *(f"{result.after[k]:.3f}" for k in result.before))
     console.print(table)
     note(
-        f"[green]saved[/] to {result.path} ({result.train_pairs} training pairs, "
+        f"saved to {result.path} ({result.train_pairs} training pairs, "
         f"{result.training['steps_done']} steps, {result.training['seconds']:.0f} s on {result.training['device']}); "
         f"use it as --model {result.path} or SentenceTransformer('{result.path}')"
     )

@@ -50,4 +50,4 @@ def classify(
         table.add_row(result.image, result.label, *(f"{result.probabilities[n]:.3f}" for n in names))
     console.print(table)
     for name, reason in skipped.items():
-        note(f"[yellow]skipped[/] {name}: {reason}")
+        note(f"skipped {name}: {reason}")

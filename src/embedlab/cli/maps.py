@@ -95,7 +95,7 @@ def map_command(
 def print_summary(summary: MapSummary) -> None:
     made = "cached projection" if summary.cached else f"projected in {summary.projection_seconds:.1f}s"
     if summary.output:
-        note(f"[green]{summary.output}[/]: {summary.method} map of {summary.points:,} points ({made}).")
+        note(f"{summary.output}: {summary.method} map of {summary.points:,} points ({made}).")
     if summary.explained_variance:
         note("variance explained: " + ", ".join(f"PC{i + 1} {r:.1%}" for i, r in enumerate(summary.explained_variance)))
     if summary.clusters:

@@ -54,7 +54,7 @@ def _train(
         print_json(result.as_dict())
         return
     note(
-        f"[green]saved[/] {kind} model to {result.path}: vocabulary {result.vocabulary:,} words, "
+        f"saved {kind} model to {result.path}: vocabulary {result.vocabulary:,} words, "
         f"{result.documents:,} lines, {result.corpus_words:,} corpus words, trained in {result.seconds:.1f} s "
         f"({result.words_per_second:,.0f} words/s). Load it as {kind}:{result.path}"
     )
@@ -105,8 +105,8 @@ _train_command("doc2vec", 10, "--sg: PV-DBOW with word training; --cbow (default
 def _print_neighbors(result: Any, title: str) -> None:
     for status in result.query:
         if status.status != "in vocabulary":
-            note(f"[yellow]{status.word!r} is {status.status}[/]")
-    console.print(f"[bold]{title}[/]", highlight=False)
+            note(f"{status.word!r} is {status.status}")
+    console.print(f"{title}", highlight=False)
     table = Table()
     table.add_column("#", justify="right")
     table.add_column("word")
@@ -140,13 +140,23 @@ def analogy(
     b: Annotated[str, typer.Argument(help="B (king)")],
     c: Annotated[str, typer.Argument(help="C (woman)")],
     k: KOption = 5,
-    method: Annotated[str, typer.Option(help="3cosadd (gensim most_similar) or 3cosmul.")] = "3cosadd",
+    method: Annotated[
+        str, typer.Option(help="3cosadd (gensim most_similar) or 3cosmul (most_similar_cosmul).")
+    ] = "3cosadd",
+    exclude: Annotated[
+        str,
+        typer.Option(
+            help="case-variants: leave out A, B, C in every letter case (Woman for woman); "
+            "inputs: only the three input words, exactly as gensim's most_similar."
+        ),
+    ] = "case-variants",
     as_json: JsonOption = False,
 ) -> None:
-    """A is to B as C is to ?  The input words are excluded from the answers."""
+    """A is to B as C is to ?  The input words, in every letter case, are left out of the answers
+    (--exclude inputs: only the inputs themselves, as gensim's most_similar)."""
     from embedlab.words import load
 
-    result = load(model).analogy(a, b, c, k, method)
+    result = load(model).analogy(a, b, c, k, method, exclude)
     if as_json:
         print_json(result.as_dict())
         return
@@ -173,7 +183,7 @@ def oov(
     if as_json:
         print_json(reports)
         return
-    console.print(f"[bold]out-of-vocabulary words in {file.name}[/]", highlight=False)
+    console.print(f"out-of-vocabulary words in {file.name}", highlight=False)
     table = Table()
     for column in ("model", "tokens", "OOV tokens", "OOV rate", "distinct", "OOV distinct", "OOV words get"):
         table.add_column(column)
@@ -254,18 +264,18 @@ def bias(
         a, b = r["attributes"]
         kind = "exact over all" if r["exact"] else f"seed {r['seed']},"
         console.print(
-            f"[bold]WEAT {r['test']}[/] on {r['model']}: {x} vs {y}, {a} vs {b}\n"
+            f"WEAT {r['test']} on {r['model']}: {x} vs {y}, {a} vs {b}\n"
             f"  effect size d = {r['effect_size']:+.3f}   p = {r['p_value']:.4g} ({kind} {r['partitions']:,} partitions)\n"
             f"  words used: " + ", ".join(f"{k} {len(v)}" for k, v in r["words"].items())
         )
         for label, missing in r["dropped_oov"].items():
-            note(f"[yellow]{label}: {len(missing)} OOV word(s) dropped:[/] {', '.join(missing)}")
+            note(f"{label}: {len(missing)} OOV word(s) dropped: {', '.join(missing)}")
         for label, built in r["from_subwords"].items():
-            note(f"[yellow]{label}: built from subwords:[/] {', '.join(built)}")
+            note(f"{label}: built from subwords: {', '.join(built)}")
     if "direct_bias" in out:
         d = out["direct_bias"]
         console.print(
-            f"[bold]direct bias[/] on {d['model']} along {d['direction']}: {d['direct_bias']:.4f} over {d['words']} words"
+            f"direct bias on {d['model']} along {d['direction']}: {d['direct_bias']:.4f} over {d['words']} words"
         )
         ends = [key for key in d if key.startswith("most_")]
         for key in ends:
@@ -273,7 +283,7 @@ def bias(
                 f"  {key.replace('_', ' ')}: " + ", ".join(f"{w['word']} ({w['projection']:+.2f})" for w in d[key])
             )
         if d["dropped_oov"]:
-            note(f"[yellow]OOV words dropped:[/] {', '.join(d['dropped_oov'])}")
+            note(f"OOV words dropped: {', '.join(d['dropped_oov'])}")
 
 
 def _list_weat(as_json: bool) -> None:
@@ -374,7 +384,7 @@ def _save_npy(path: Path, vectors: np.ndarray) -> None:
 
 
 def _print_docs(rows: list[dict[str, Any]], title: str) -> None:
-    console.print(f"[bold]{title}[/]", highlight=False)
+    console.print(f"{title}", highlight=False)
     table = Table()
     table.add_column("#", justify="right")
     table.add_column("tag")

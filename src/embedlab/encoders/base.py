@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 
 MODALITIES = ("text", "image", "text+image")
 
-__all__ = ["MODALITIES", "Encoder", "batched", "file_sha256", "l2_normalize", "validate_texts"]
+__all__ = ["MODALITIES", "Encoder", "batched", "file_sha256", "l2_normalize", "text_pieces", "validate_texts"]
+
+# Texts longer than this many characters are embedded piece by piece (`text_pieces`), so the memory one
+# text costs stays bounded (a few MB) whatever its length; shorter texts take each encoder's normal path.
+LONG_CHARS = 20_000
+PIECE_CHARS = 10_000
 
 
 class Encoder(ABC):
@@ -172,6 +177,23 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
     """Scale rows to unit length; all-zero rows stay zero (no NaN)."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+
+def text_pieces(text: str, size: int = PIECE_CHARS) -> Iterator[str]:
+    """Consecutive pieces of about `size` characters that together are `text`, each cut where a run of
+    whitespace starts, so that word tokenizers (BERT WordPiece, byte-level BPE, regex word splitters) give
+    the same tokens piece by piece as for the whole text. A stretch of 1,000 characters without whitespace
+    is cut where it is (rare outside of binary junk; a token may then split in two)."""
+    start, end = 0, len(text)
+    while start < end:
+        stop = min(start + size, end)
+        if stop < end:
+            cut, floor = stop, max(start, stop - 1000)
+            while cut > floor and not (text[cut].isspace() and not text[cut - 1].isspace()):
+                cut -= 1
+            stop = cut if cut > floor else stop
+        yield text[start:stop]
+        start = stop
 
 
 def batched(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

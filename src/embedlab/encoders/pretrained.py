@@ -7,7 +7,8 @@ says whether the network or HF_HUB_OFFLINE was the reason and what to do instead
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,22 +39,69 @@ def locate(model: str | Path, needs: str) -> tuple[Path | None, str]:
 def load_parts(
     what: str, model: str | Path, folder: Path | None, needs: str, hub_hint: str, load: Callable[[], T]
 ) -> T:
-    """Run `load()` (the from_pretrained calls of `what`, e.g. "an image model"); failures become clear errors."""
+    """Run `load()` (the from_pretrained calls of `what`, e.g. "an image model"); failures become clear errors.
+
+    A hub id with the hub unreachable is loaded from the local cache only (huggingface_hub's offline mode),
+    so it fails in seconds instead of after ~50 s of connection retries. A weights file that is not valid
+    safetensors (`SafetensorError`) is a clear error too.
+    """
+    from safetensors import SafetensorError
+
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    unreachable = folder is None and not offline and not hub_reachable()
     try:
+        if unreachable:
+            with hub_offline():
+                return load()
         return load()
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, SafetensorError) as exc:
         if folder is not None:
             raise EmbedlabError(
                 f"could not load {what} from {folder}: {first_line(exc)}",
                 f"the folder needs {needs} (embedlab never loads pickled .bin weights; convert them to safetensors).",
             ) from exc
-        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
         raise ModelUnavailableError(
             f"could not load {str(model)!r} from the Hugging Face hub"
-            + (" (HF_HUB_OFFLINE=1 is set)" if offline else " (is the network reachable?)")
+            + (
+                " (HF_HUB_OFFLINE=1 is set)"
+                if offline
+                else " (the hub is not reachable, and the model is not in the local cache)"
+                if unreachable
+                else " (is the network reachable?)"
+            )
             + f": {first_line(exc)}",
             hub_hint,
         ) from exc
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to the hub opens within `timeout` seconds (True behind a proxy: not testable)."""
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    url = urlparse(constants.ENDPOINT)
+    try:
+        with socket.create_connection((url.hostname or "huggingface.co", url.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def hub_offline() -> Iterator[None]:
+    """huggingface_hub's offline mode (local cache only) for the duration of the block."""
+    from huggingface_hub import constants
+
+    before = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = before
 
 
 def weights_version(folder: Path | None, model: Any) -> str:

@@ -1,5 +1,11 @@
 """Bag-of-words and TF-IDF encoders: scikit-learn vectorizers with the Encoder protocol.
 
+Every setting defaults to scikit-learn's own: all terms (`max_features=None`), no stop words
+(`stop_words=None`), unigrams, and for tfidf `norm="l2"`, smooth idf. Set them as model options
+(`embedlab.load("tfidf", stop_words="english", max_features=4096)`, or `--stop-words`/`--max-features` on
+the command line); they are recorded in the recipe. One limit is embedlab's: the vectors are stored
+dense, so a fitted vocabulary over `MAX_TERMS` terms is refused (pass `max_features=`).
+
 They must be fitted on a corpus first. `transform` gives scikit-learn's sparse matrix,
 `encode` the dense float32 array every other encoder returns. `save`/`load` write plain
 JSON + npy (vocabulary, idf, settings), never pickle.
@@ -16,13 +22,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn import __version__ as sklearn_version
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 
-from embedlab.encoders.base import Encoder
+from embedlab.encoders.base import LONG_CHARS, Encoder, text_pieces
 from embedlab.errors import DamagedError, EmbedlabError
 from embedlab.io.files import save_npy, write_json
 
 SETTINGS = ("lowercase", "stop_words", "ngram_range", "min_df", "max_df", "max_features", "sublinear_tf")
+MAX_TERMS = 100_000  # dense float32 vectors of 100,000 terms take 400 kB each
 
 
 class SparseEncoder(Encoder):
@@ -36,14 +43,28 @@ class SparseEncoder(Encoder):
     def __init__(
         self,
         lowercase: bool = True,
-        stop_words: str | None = "english",
+        stop_words: str | None = None,
         ngram_range: tuple[int, int] | list[int] = (1, 1),
         min_df: int | float = 1,
         max_df: int | float = 1.0,
-        max_features: int | None = 4096,
+        max_features: int | None = None,
         sublinear_tf: bool = False,
+        norm: str | None = "l2",
     ) -> None:
         super().__init__()
+        if stop_words not in (None, "english"):
+            raise EmbedlabError(
+                f"stop_words={stop_words!r} is not supported.",
+                "pass stop_words='english' (scikit-learn's list) or leave it out (no stop words).",
+                param="stop_words",
+            )
+        if max_features is not None and (not isinstance(max_features, int) or max_features < 1):
+            raise EmbedlabError(
+                f"max_features must be a positive whole number, got {max_features!r}.", param="max_features"
+            )
+        if norm not in ("l1", "l2", None):
+            raise EmbedlabError(f"norm must be 'l2', 'l1' or None, got {norm!r}.", param="norm")
+        self.norm = norm
         self.lowercase = lowercase
         self.stop_words = stop_words
         self.ngram_range = list(ngram_range)
@@ -60,10 +81,10 @@ class SparseEncoder(Encoder):
         return self.config
 
     def _make_vectorizer(self) -> CountVectorizer:
-        options = {k: v for k, v in self.settings.items() if k != "sublinear_tf"}
+        options = {k: v for k, v in self.settings.items() if k not in ("sublinear_tf", "norm")}
         options["ngram_range"] = tuple(options["ngram_range"])
         if self.kind == "tfidf":
-            return TfidfVectorizer(norm=None, sublinear_tf=self.sublinear_tf, **options)
+            return TfidfVectorizer(norm=self.norm, sublinear_tf=self.sublinear_tf, **options)
         return CountVectorizer(**options)
 
     def fit(self, texts: Iterable[str]) -> SparseEncoder:
@@ -75,6 +96,16 @@ class SparseEncoder(Encoder):
                 f"cannot fit {self.kind} on this corpus: {exc}",
                 "give it texts with real words (and lower min_df if the corpus is small).",
             ) from exc
+        terms = len(self.vectorizer.vocabulary_)
+        if terms > MAX_TERMS:
+            self.vectorizer = self._make_vectorizer()
+            raise EmbedlabError(
+                f"the corpus has {terms:,} distinct terms; {self.kind} vectors are stored dense, and embedlab "
+                f"refuses more than {MAX_TERMS:,} dimensions.",
+                f"keep the most frequent terms with max_features= (e.g. max_features={MAX_TERMS // 4})"
+                " or drop rare ones with min_df=.",
+                param="max_features",
+            )
         self._fitted = True
         return self
 
@@ -102,9 +133,37 @@ class SparseEncoder(Encoder):
         }
 
     def transform(self, texts: str | list[str]) -> sp.csr_matrix:
-        """Sparse (n, vocabulary) matrix, as scikit-learn gives it."""
+        """Sparse (n, vocabulary) matrix, as scikit-learn gives it.
+
+        A text over `LONG_CHARS` characters is counted piece by piece (`text_pieces`) and its counts summed
+        before the idf and norm are applied, so its list of tokens is never in memory whole (n-grams that
+        would span two pieces are not counted; single words are counted exactly)."""
         self.check_fitted()
-        return self.vectorizer.transform([texts] if isinstance(texts, str) else texts).astype(np.float32)
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        if all(len(text) <= LONG_CHARS for text in texts):
+            return self.vectorizer.transform(texts).astype(np.float32)
+        rows = [
+            CountVectorizer.transform(self.vectorizer, [text]) if len(text) <= LONG_CHARS else self._long_counts(text)
+            for text in texts
+        ]
+        counts = sp.vstack(rows, format="csr")
+        if self.kind == "tfidf":
+            weigher = TfidfTransformer(norm=self.norm, sublinear_tf=self.sublinear_tf)
+            weigher.idf_ = self.vectorizer.idf_
+            counts = weigher.transform(counts.astype(np.float64))
+        return counts.astype(np.float32)
+
+    def _long_counts(self, text: str) -> sp.csr_matrix:
+        total = sp.csr_matrix((1, len(self.vectorizer.vocabulary_)), dtype=np.int64)
+        pieces: list[str] = []
+        for piece in text_pieces(text):
+            pieces.append(piece)
+            if len(pieces) == 64:
+                total = total + CountVectorizer.transform(self.vectorizer, pieces).sum(axis=0)
+                pieces = []
+        if pieces:
+            total = total + CountVectorizer.transform(self.vectorizer, pieces).sum(axis=0)
+        return sp.csr_matrix(total)
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         matrix = self.transform(texts)
@@ -152,6 +211,7 @@ class CountEncoder(SparseEncoder):
 
 
 class TfidfEncoder(SparseEncoder):
-    """TF-IDF weights (scikit-learn TfidfVectorizer; rows L2-normalised by `encode`)."""
+    """TF-IDF weights (scikit-learn TfidfVectorizer with its defaults: smooth idf, rows L2-normalised)."""
 
     kind = "tfidf"
+    config_keys = (*SETTINGS, "norm")

@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.encoders.base import Encoder
+from embedlab.encoders.base import LONG_CHARS, Encoder, text_pieces
 from embedlab.errors import EmbedlabError, EmptyInputError, NotFoundError
 from embedlab.io.files import file_sha256
 
 TOKEN = re.compile(r"[\w']+", re.UNICODE)
 WEIGHTINGS = ("mean", "sif")
+MAX_OOV_KEPT = 10_000
 MAX_VECTORS_FILE = 20 * 1024**3
 
 
@@ -62,8 +63,9 @@ def load_keyed_vectors(path: str | Path, lowercase: bool = True) -> Any:
     if path.stat().st_size > MAX_VECTORS_FILE:
         raise EmbedlabError(f"{path} is larger than the 20 GiB limit for vectors files.")
     fmt = detect_format(path)
+    check_vectors_file(path, fmt)
     try:
-        return KeyedVectors.load_word2vec_format(
+        vectors = KeyedVectors.load_word2vec_format(
             str(path), binary=fmt == "word2vec-binary", no_header=fmt == "glove", unicode_errors="strict"
         )
     except UnicodeDecodeError as exc:
@@ -73,6 +75,56 @@ def load_keyed_vectors(path: str | Path, lowercase: bool = True) -> Any:
             f"{path} is not a consistent {fmt} vectors file ({exc}).",
             "every line must hold a word and the same number of values; check for cut or mixed-up lines.",
         ) from exc
+    bad = np.flatnonzero(~np.isfinite(vectors.vectors).all(axis=1))
+    if len(bad):
+        raise EmbedlabError(
+            f"{path} has NaN or infinite values in the vector of {vectors.index_to_key[bad[0]]!r} "
+            f"(row {bad[0] + 1} of the vectors; {len(bad)} such rows).",
+            "re-export the vectors; embedlab does not embed texts with vectors that are not numbers.",
+        )
+    return vectors
+
+
+def check_vectors_file(path: Path, fmt: str) -> None:
+    """Refuse, before gensim allocates anything, a vectors file whose 'N DIM' header promises more than
+    the file can hold, and (text formats) any row whose number of values differs from the others or that
+    holds NaN/inf. gensim trusts the header (a 20-byte file claiming 2,000,000,000 dims allocated 24 GB) and
+    silently broadcasts a GloVe row of one value to every dim, so these checks are ours."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        header = handle.readline() if fmt != "glove" else b""
+        first = 2 if header else 1
+        if header:
+            count, dim = (int(x) for x in header.split())
+            # the smallest possible row: a 1-byte word, a separator, and each value as 1 digit + separator
+            # (text), or 4 bytes (binary)
+            least = count * (2 + (4 * dim if fmt == "word2vec-binary" else 2 * dim))
+            if count < 1 or dim < 1 or least > size - len(header):
+                raise EmbedlabError(
+                    f"{path} has the header '{header.decode().strip()}' ({count:,} vectors of {dim:,} values), "
+                    f"but the file is only {size:,} bytes: it cannot hold them.",
+                    "fix the first line to the real 'COUNT DIM' of the file, or re-export the vectors.",
+                )
+        if fmt == "word2vec-binary":
+            return
+        width = dim if header else None
+        for number, line in enumerate(handle, start=first):
+            parts = line.rstrip().split(b" ")
+            if len(parts) == 1 and not parts[0]:
+                continue
+            if width is None:
+                width = len(parts) - 1
+            if len(parts) - 1 != width:
+                raise EmbedlabError(
+                    f"{path} line {number} has {len(parts) - 1} values after the word, not {width} like the "
+                    + ("header says." if header else "first line."),
+                    "every line must hold a word and the same number of values; check for cut or mixed-up lines.",
+                )
+            if b"n" in line.lower().split(b" ", 1)[-1]:  # 'nan', 'inf', 'infinity' (numbers have no n)
+                raise EmbedlabError(
+                    f"{path} line {number} has a value that is not a finite number (NaN or inf).",
+                    "re-export the vectors; embedlab does not embed texts with vectors that are not numbers.",
+                )
 
 
 class StaticVectorsEncoder(Encoder):
@@ -136,19 +188,28 @@ class StaticVectorsEncoder(Encoder):
         tokens_total = oov_total = all_oov = 0
         oov_words: Counter[str] = Counter()
         for row, text in enumerate(texts):
-            words = tokenize(text, self.lowercase)
-            known = [key_to_index[w] for w in words if w in key_to_index]
-            tokens_total += len(words)
-            oov_total += len(words) - len(known)
-            oov_words.update(w for w in words if w not in key_to_index)
-            if not known:
+            # a long text is summed piece by piece, so its words and their vectors are never all in memory
+            total = np.zeros(self.dim, dtype=np.float64)
+            known_count = 0
+            for piece in text_pieces(text) if len(text) > LONG_CHARS else [text]:
+                words = tokenize(piece, self.lowercase)
+                known = [key_to_index[w] for w in words if w in key_to_index]
+                tokens_total += len(words)
+                oov_total += len(words) - len(known)
+                if len(oov_words) < MAX_OOV_KEPT:  # bounded: top_oov counts the first 10,000 distinct OOV words
+                    oov_words.update(w for w in words if w not in key_to_index)
+                if not known:
+                    continue
+                rows = self.vectors.vectors[known]
+                if self.weighting == "sif":
+                    total += (self.sif_a / (self.sif_a + self._word_prob[known])) @ rows
+                else:
+                    total += rows.sum(axis=0, dtype=np.float64)
+                known_count += len(known)
+            if not known_count:
                 all_oov += 1
                 continue
-            if self.weighting == "sif":
-                weights = self.sif_a / (self.sif_a + self._word_prob[known])
-                out[row] = weights @ self.vectors.vectors[known] / len(known)
-            else:
-                out[row] = self.vectors.vectors[known].mean(axis=0)
+            out[row] = total / known_count
         self.last_stats.update(
             tokens=tokens_total,
             oov_tokens=oov_total,

@@ -9,6 +9,7 @@ Either way `last_stats` counts the texts that were affected.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from embedlab.encoders.base import Encoder
+from embedlab.encoders.base import LONG_CHARS, Encoder, text_pieces
 from embedlab.encoders.pretrained import load_parts, locate, quiet_transformers, weights_version
 from embedlab.errors import EmbedlabError
 
@@ -168,8 +169,74 @@ class TransformerEncoder(Encoder):
         self.last_stats.update(long_texts=windowed + truncated, windowed=windowed, truncated=truncated)
         return pieces, owner
 
+    def long_windows(self, text: str) -> Iterator[list[int]]:
+        """The windows of one long text, as `windows` makes them, tokenized piece by piece (`text_pieces`) so
+        neither the text's token ids nor its windows are ever all in memory: a 50 MB line costs a few MB."""
+        room = self.max_tokens - len(self._prefix) - len(self._suffix)
+        step = max(1, room - self.overlap)
+        buffer: list[int] = []  # token ids from window start `start` on
+        start = seen = 0
+        self._cut = False
+        pieces = text_pieces(text)
+        for piece in pieces:
+            ids = self.tokenizer(piece, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+            buffer.extend(ids)
+            seen += len(ids)
+            while seen >= start + room:
+                yield self._prefix + buffer[:room] + self._suffix
+                if self.long_text == "truncate":
+                    self._cut = seen > room or any(piece.strip() for piece in pieces)
+                    return
+                del buffer[:step]
+                start += step
+        while start == 0 or start < seen - self.overlap:  # the last, shorter windows (or the only one)
+            yield self._prefix + buffer[:room] + self._suffix
+            del buffer[:step]
+            start += step
+
+    @torch.inference_mode()
+    def _encode_long(self, text: str, batch_size: int) -> np.ndarray:
+        """One long text: its windows run through the model `batch_size` at a time and averaged on the go,
+        weighted by their token counts (the same average `_encode` takes)."""
+        total = np.zeros(self.dim, dtype=np.float64)
+        weight = 0
+        windows = 0
+        batch: list[list[int]] = []
+        for window in (*self.long_windows(text), None):
+            if window is not None:
+                batch.append(window)
+                windows += 1
+            if batch and (window is None or len(batch) == batch_size):
+                width = max(len(w) for w in batch)
+                pad = self.tokenizer.pad_token_id or 0
+                input_ids = torch.tensor([w + [pad] * (width - len(w)) for w in batch], dtype=torch.long)
+                mask = torch.tensor([[1] * len(w) + [0] * (width - len(w)) for w in batch], dtype=torch.long)
+                out = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device))
+                pooled = self.pool(out.last_hidden_state, mask.to(self.device)).float().cpu().numpy()
+                sizes = np.array([len(w) for w in batch], dtype=np.float64)
+                total += sizes @ pooled
+                weight += int(sizes.sum())
+                batch = []
+        if self.long_text == "truncate" and self._cut:
+            self.last_stats["truncated"] += 1
+        elif windows > 1:
+            self.last_stats["windowed"] += 1
+        return (total / max(weight, 1)).astype(np.float32)
+
     @torch.inference_mode()
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
+        long = [i for i, text in enumerate(texts) if len(text) > LONG_CHARS]
+        if long:  # very long texts stream through the model one at a time, in bounded memory
+            short = [i for i in range(len(texts)) if len(texts[i]) <= LONG_CHARS]
+            out = np.empty((len(texts), self.dim), dtype=np.float32)
+            if short:
+                out[short] = self._encode([texts[i] for i in short], batch_size, show_progress)
+            else:
+                self.last_stats.update(long_texts=0, windowed=0, truncated=0)
+            for i in long:
+                out[i] = self._encode_long(texts[i], batch_size)
+            self.last_stats["long_texts"] = self.last_stats["windowed"] + self.last_stats["truncated"]
+            return out
         pieces, owner = self.windows(texts)
         order = np.argsort([-len(p) for p in pieces], kind="stable")
         pooled = np.empty((len(pieces), self.dim), dtype=np.float32)

@@ -10,10 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from embedlab.encoders.base import Encoder
+from embedlab.encoders.base import Encoder, text_pieces
 from embedlab.errors import EmbedlabError, ModelUnavailableError
 
 CONFIG = "l2_supercat"
+# wordllama pads each batch to its longest text and gathers (batch, tokens, dim) floats at once: one
+# 50 MB line took 23 GB. Texts over this many characters are averaged piece by piece here instead.
+LONG_CHARS = 2_000
 DIMS = (64, 128, 256, 512, 1024)
 
 
@@ -113,4 +116,26 @@ class WordLlamaEncoder(Encoder):
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         empty = sum(1 for t in texts if not t.strip())
         self.last_stats.update(empty_texts=empty)
-        return self.model.embed(texts, norm=False, batch_size=batch_size)
+        short = [i for i, text in enumerate(texts) if len(text) <= LONG_CHARS]
+        if len(short) == len(texts):
+            return self.model.embed(texts, norm=False, batch_size=batch_size)
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
+        if short:
+            out[short] = self.model.embed([texts[i] for i in short], norm=False, batch_size=batch_size)
+        for i, text in enumerate(texts):
+            if len(text) > LONG_CHARS:
+                out[i] = self.mean_token_vector(text)
+        return out
+
+    def mean_token_vector(self, text: str) -> np.ndarray:
+        """The mean of a long text's token vectors (what wordllama's `embed` gives), summed piece by piece so
+        the memory it takes does not grow with the text."""
+        table = self.model.embedding
+        total = np.zeros(table.shape[1], dtype=np.float64)
+        count = 0
+        for piece in text_pieces(text):
+            ids = np.asarray(self.model.tokenize(piece)[0].ids, dtype=np.int64)
+            np.clip(ids, 0, table.shape[0] - 1, out=ids)
+            total += table[ids].sum(axis=0, dtype=np.float64)
+            count += len(ids)
+        return (total / max(count, 1)).astype(np.float32)

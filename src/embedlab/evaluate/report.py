@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 
 from embedlab.encoders import REGISTRY
 from embedlab.evaluate import Report
@@ -100,7 +101,8 @@ def rich_tables(report: Report) -> list[tuple[Table, list[str]]]:
         for i, head in enumerate(heads):
             table.add_column(head, justify="left" if i == 0 else "right", overflow="fold")
         for row in rows:
-            table.add_row(*(f"[bold green]{c[1:]} ★[/]" if c.startswith("*") else c for c in row))
+            # Text cells: model names and paths print literally, never as Rich markup
+            table.add_row(*(Text(f"{c[1:]} ★", style="bold green") if c.startswith("*") else Text(c) for c in row))
         tables.append((table, sources(report, task)))
     return tables
 

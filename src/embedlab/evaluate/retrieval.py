@@ -8,7 +8,8 @@ dropped, as in BEIR's `EvaluateRetrieval` (pytrec_eval). Queries without a relev
 
 Bundled set ("Lee similar documents"): each of Lee's 50 news documents is a query against the other 49;
 a document is relevant when the averaged human rating of the pair (Lee, Pincombe & Welsh, 2005) is at
-least 0.6 (3 on the 1-5 scale), graded 1/2/3 for ratings 0.6/0.8/1.0. 39 documents have at least one
+least 0.6 (3 on the 1-5 scale), graded 1/2/3 by the nearest point of that scale (3/4/5), halves
+rounded up: 1 for ratings 0.6-0.69, 2 for 0.7-0.89, 3 for 0.9-1.0. 39 documents have at least one
 relevant partner. It is built from gensim's test data at run time; `write_beir` saves it as a BEIR folder.
 """
 
@@ -107,6 +108,12 @@ def read_beir(folder: Path, split: str = "test") -> RetrievalSet:
     return RetrievalSet(info, corpus, queries, qrels)
 
 
+def lee_grade(rating: float) -> int:
+    """The relevance grade of an averaged Lee rating (0..1): the nearest point of the raters' 1-5 scale, halves
+    rounded up (not Python's round-half-to-even), minus 2: 0.6 <= r < 0.7 -> 1, 0.7 <= r < 0.9 -> 2, r >= 0.9 -> 3."""
+    return math.floor(rating * 5 + 0.5 + 1e-9) - 2
+
+
 def lee_retrieval() -> RetrievalSet:
     """The bundled set: Lee documents as queries, human-rated similar documents as relevant."""
     lee = lee_corpus()
@@ -117,7 +124,7 @@ def lee_retrieval() -> RetrievalSet:
         for j, doc in enumerate(ids):
             rating = lee.ratings[i, j]
             if i != j and rating >= LEE_THRESHOLD - 1e-9:
-                qrels.setdefault(query, {})[doc] = int(round(rating * 5)) - 2
+                qrels.setdefault(query, {})[doc] = lee_grade(rating)
     info = DatasetInfo(
         "Lee similar documents",
         "built from gensim test data (lee.cor, similarities0-1.txt)",

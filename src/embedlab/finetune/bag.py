@@ -30,6 +30,7 @@ from embedlab.finetune.training import (
     Fit,
     Progress,
     TrainingInterrupted,
+    check_lr,
     classification_metrics,
     fit_classifier,
     majority_baseline,
@@ -153,6 +154,7 @@ def train_bag(
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience), ("dim", dim)):
         if value < 1:
             raise EmbedlabError(f"{name} must be at least 1, got {value}.", param=name)
+    check_lr(lr)
     output = prepare_output(output, overwrite)
     dataset = data if isinstance(data, LabelledData) else read_labelled(data, label_column, text_column)
     split = stratified_split(dataset.labels, seed, validation, test)

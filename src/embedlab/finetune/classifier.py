@@ -27,6 +27,7 @@ from embedlab.finetune.training import (
     Fit,
     Progress,
     TrainingInterrupted,
+    check_lr,
     classification_metrics,
     fit_classifier,
     majority_baseline,
@@ -123,6 +124,7 @@ def train_classifier(
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("patience", patience)):
         if value < 1:
             raise EmbedlabError(f"{name} must be at least 1, got {value}.")
+    check_lr(lr)
     output = prepare_output(output, overwrite)
     dataset = data if isinstance(data, LabelledData) else read_labelled(data, label_column, text_column)
     split = stratified_split(dataset.labels, seed, validation, test)

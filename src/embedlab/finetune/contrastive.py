@@ -28,7 +28,15 @@ import torch
 from embedlab.encoders import Encoder, TransformerEncoder, load
 from embedlab.errors import EmbedlabError
 from embedlab.finetune.data import Pairs, read_pairs
-from embedlab.finetune.training import Progress, TrainingInterrupted, device, prepare_output, write_folder, write_json
+from embedlab.finetune.training import (
+    Progress,
+    TrainingInterrupted,
+    check_lr,
+    device,
+    prepare_output,
+    write_folder,
+    write_json,
+)
 
 LEE = "lee"
 LEE_SOURCE = "Lee background news (gensim test data lee_background.cor): first sentence -> rest of the story"
@@ -148,6 +156,7 @@ def train_contrastive(
             raise EmbedlabError(
                 f"{name}={value} is too small.", "in-batch negatives need batch_size=2 or more.", param=name
             )
+    check_lr(lr)
     output = prepare_output(output, overwrite)
     encoder = trainable_encoder(model)
     data = load_pairs(pairs, max_words)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from embedlab.encoders import Encoder, ModelSpec
-from embedlab.errors import EmbedlabError
+from embedlab.errors import DamagedError, EmbedlabError
 from embedlab.finetune.training import FORMAT, HEAD_FILE
 from embedlab.store.recipe import upgrade
 
@@ -40,13 +40,24 @@ class SavedHead:
         self.kind: str = self.config["kind"]
         self.classes: list[str] = list(self.config["classes"])
         self.encoder: Encoder | None = None
-        if self.kind == "bag":
-            from embedlab.finetune.bag import load_bag
+        from safetensors import SafetensorError
 
-            self._bag = load_bag(self.path, self.config)
-        else:
-            self.encoder = encoder_for(self.config["encoder"], encoder)
-            self._scores = self._logreg() if self.kind == "logreg" else self._torch()
+        try:
+            if self.kind == "bag":
+                from embedlab.finetune.bag import load_bag
+
+                self._bag = load_bag(self.path, self.config)
+            else:
+                self.encoder = encoder_for(self.config["encoder"], encoder)
+                self._scores = self._logreg() if self.kind == "logreg" else self._torch()
+        except EmbedlabError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as exc:
+            # edited or cut weight files: object arrays, wrong shapes, a file that is not safetensors ...
+            raise DamagedError(
+                f"the trained head in {self.path} is damaged: {str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}",
+                "train it again (embedlab train ... -o FOLDER --overwrite).",
+            ) from exc
 
     def _logreg(self) -> Any:
         from sklearn.linear_model import LogisticRegression
@@ -54,6 +65,16 @@ class SavedHead:
         model = LogisticRegression()
         model.coef_ = np.load(self.path / "coef.npy", allow_pickle=False)
         model.intercept_ = np.load(self.path / "intercept.npy", allow_pickle=False)
+        assert self.encoder is not None
+        rows = 1 if len(self.classes) == 2 else len(self.classes)
+        for name, array, shape in (
+            ("coef.npy", model.coef_, (rows, self.encoder.dim)),
+            ("intercept.npy", model.intercept_, (rows,)),
+        ):
+            if array.dtype.kind != "f" or array.shape != shape or not np.isfinite(array).all():
+                raise ValueError(
+                    f"{name} holds {array.dtype} values of shape {array.shape}; expected finite floats of shape {shape}"
+                )
         model.classes_ = np.asarray(self.config["architecture"]["classes_"])
         model.n_features_in_ = model.coef_.shape[1]
         return model.predict_proba

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from embedlab.errors import EmbedlabError
 from embedlab.io import files
 
 HEAD_FILE = "head.json"
@@ -37,6 +39,14 @@ class TrainingInterrupted(KeyboardInterrupt):
 def device() -> torch.device:
     """The GPU when there is one, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def check_lr(lr: float) -> None:
+    """A learning rate must be a positive finite number (a negative one climbs the loss, NaN ruins the weights)."""
+    if not isinstance(lr, int | float) or not math.isfinite(lr) or lr <= 0:
+        raise EmbedlabError(
+            f"lr={lr} is not a usable learning rate.", "pass a positive number, e.g. lr=0.01.", param="lr"
+        )
 
 
 def prepare_output(output: str | Path, overwrite: bool) -> Path:

@@ -101,7 +101,16 @@ def save_npy(path: str | Path, array: np.ndarray, durable: bool = True) -> None:
 
 
 def check_output_dir(output: Path, overwrite: bool) -> None:
-    """Refuse to replace a file, or a non-empty folder unless `overwrite`."""
+    """Refuse to replace a file, or a non-empty folder unless `overwrite`, and a folder that cannot be made
+    (its nearest existing parent is not a writable folder). Checked before any work is done."""
+    output = Path(output).expanduser()
+    parent = output.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise EmbedlabError(
+            f"cannot create {output}: {parent} is not a writable folder.", "pick another path.", param="output"
+        )
     if output.exists() and not output.is_dir():
         raise EmbedlabError(f"{output} is a file, not a folder.", "choose a new folder name.", param="output")
     if output.is_dir() and any(output.iterdir()) and not overwrite:
@@ -116,9 +125,14 @@ def write_folder(output: str | Path, overwrite: bool, fill: Callable[[Path], Non
     With `overwrite`, an existing `output` is moved aside first and removed only once the new folder is in place.
     """
     output = Path(output).expanduser()
-    output.parent.mkdir(parents=True, exist_ok=True)
     temp = output.with_name(f".{output.name}-{secrets.token_hex(4)}{PARTIAL}")
-    temp.mkdir()
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        temp.mkdir()
+    except OSError as exc:
+        raise EmbedlabError(
+            f"cannot create {output}: {exc.strerror or exc}.", "check that the folder is writable.", param="output"
+        ) from exc
     try:
         fill(temp)
         if output.exists():
@@ -132,6 +146,11 @@ def write_folder(output: str | Path, overwrite: bool, fill: Callable[[Path], Non
             shutil.rmtree(old)
         else:
             temp.rename(output)
+    except OSError as exc:  # disk full, permissions: nothing half-written is left, and the error says where
+        shutil.rmtree(temp, ignore_errors=True)
+        raise EmbedlabError(
+            f"cannot write {output}: {exc.strerror or exc}.", "check that the folder is writable and has space."
+        ) from exc
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise

@@ -106,14 +106,22 @@ def open_checked(source: Path | bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
 def decoded(image: Image.Image, thumbnail: int | None = None) -> Image.Image:
     """Decode (first frame), apply the EXIF orientation and return RGB; `thumbnail` shrinks while decoding."""
     try:
-        if thumbnail:
+        if thumbnail and not wide_greyscale(image):
             image.thumbnail((thumbnail, thumbnail))  # lets JPEG decode at 1/2..1/8 scale
         else:
             image.load()
         image = ImageOps.exif_transpose(image) or image
+        if thumbnail and wide_greyscale(image):  # PIL cannot resize 16-bit greyscale: make it 8-bit RGB first
+            image = to_rgb(image)
+            image.thumbnail((thumbnail, thumbnail))
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise ImageSkipped(f"truncated or corrupt ({exc})") from None
     return to_rgb(image)
+
+
+def wide_greyscale(image: Image.Image) -> bool:
+    """16-bit, 32-bit integer or float greyscale (PNG and TIFF scans, medical images)."""
+    return image.mode.startswith("I;16") or image.mode in ("I", "F")
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -124,7 +132,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+    if wide_greyscale(image):
         image = image.point(lambda v: v / 256).convert("L")  # 16-bit and float greyscale
     return image.convert("RGB")
 

@@ -29,7 +29,12 @@ FORMATS = {
     ".pq": "parquet",
 }
 TYPE_SAMPLE = 1000
-csv.field_size_limit(64 * 1024 * 1024)
+# The longest text (in characters) a reader hands on: 10 million characters, about a 2,000-page book.
+# A longer line or field is refused with its line number before it is decoded or embedded, so one
+# hostile line cannot exhaust memory; raise it with max_chars= (`--max-chars`). Every encoder then
+# embeds a text of any length in bounded pieces (see `embedlab.encoders.base.text_pieces`).
+MAX_CHARS = 10_000_000
+csv.field_size_limit(MAX_CHARS)
 
 
 @dataclass
@@ -66,30 +71,58 @@ def file_format(path: Path, fmt: str | None = None) -> str:
 
 
 def read_records(
-    path: str | Path, text_column: str | None = None, id_column: str | None = None, fmt: str | None = None
+    path: str | Path,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    fmt: str | None = None,
+    max_chars: int = MAX_CHARS,
 ) -> Iterator[Record]:
-    """Yield the records of a file, lazily. Blank texts are yielded too (the caller counts them)."""
+    """Yield the records of a file, lazily. Blank texts are yielded too (the caller counts them).
+
+    A line (text, CSV, JSONL) or text (Parquet) longer than `max_chars` characters is an error naming it.
+    """
     path = Path(path).expanduser()
     if not path.is_file():
         raise NotFoundError(f"input file {path} does not exist.", "check the path.")
+    check_max_chars(max_chars)
     kind = file_format(path, fmt)
     if kind == "text":
         if text_column or id_column:
             raise EmbedlabError(
                 "a plain text file has no columns.", "drop text_column and id_column, or use CSV.", param="text_column"
             )
-        return (Record(None, line, number) for number, line in decoded_lines(path))
+        return (Record(None, line, number) for number, line in decoded_lines(path, max_chars))
     if kind in ("csv", "tsv"):
-        return read_delimited(path, "\t" if kind == "tsv" else ",", text_column, id_column)
+        return read_delimited(path, "\t" if kind == "tsv" else ",", text_column, id_column, max_chars)
     if kind == "jsonl":
-        return read_jsonl(path, text_column, id_column)
-    return read_parquet(path, text_column, id_column)
+        return read_jsonl(path, text_column, id_column, max_chars)
+    return read_parquet(path, text_column, id_column, max_chars)
 
 
-def decoded_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, text without newline) for each line; a non-UTF-8 line is an error naming it."""
+def check_max_chars(max_chars: int) -> None:
+    if not isinstance(max_chars, int) or max_chars < 1:
+        raise EmbedlabError(f"max_chars must be a positive number of characters, got {max_chars!r}.", param="max_chars")
+
+
+def too_long(path: Path, line: int, max_chars: int) -> EmbedlabError:
+    return EmbedlabError(
+        f"{path.name} line {line} is longer than max_chars={max_chars:,} characters.",
+        "split the text into several items, or raise the limit with max_chars= if you mean it "
+        "(every model embeds long texts in bounded pieces; the limit bounds what is read at once).",
+        param="max_chars",
+    )
+
+
+def decoded_lines(path: Path, max_chars: int = MAX_CHARS) -> Iterator[tuple[int, str]]:
+    """(line number, text without newline) for each line; a non-UTF-8 line is an error naming it, and so
+    is a line of more than `max_chars` characters (refused after reading at most 4 bytes per character)."""
+    limit = 4 * max_chars + 2  # UTF-8 takes at most 4 bytes a character, plus \r\n
     with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in enumerate(iter(lambda: handle.readline(limit), b""), start=1):
+            if len(raw) >= limit and not raw.endswith(b"\n"):
+                raise too_long(path, number, max_chars)
+            if len(raw) > max_chars + 2 and len(raw.rstrip(b"\r\n").decode("utf-8", "replace")) > max_chars:
+                raise too_long(path, number, max_chars)
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -129,8 +162,11 @@ def pick_columns(
     return text_column, id_column
 
 
-def read_delimited(path: Path, delimiter: str, text_column: str | None, id_column: str | None) -> Iterator[Record]:
-    lines = decoded_lines(path)
+def read_delimited(
+    path: Path, delimiter: str, text_column: str | None, id_column: str | None, max_chars: int = MAX_CHARS
+) -> Iterator[Record]:
+    csv.field_size_limit(max(max_chars, csv.field_size_limit()))
+    lines = decoded_lines(path, max_chars)
     line_number = [0]
 
     def feed() -> Iterator[str]:
@@ -157,6 +193,8 @@ def read_delimited(path: Path, delimiter: str, text_column: str | None, id_colum
                         "fix the row (quote fields that contain the delimiter).",
                     )
                 row = dict(zip(header, values, strict=True))
+                if len(row[text_column]) > max_chars:  # a quoted field may run over many lines
+                    raise too_long(path, line_number[0], max_chars)
                 yield Record(
                     row[id_column] or None if id_column else None,
                     row[text_column],
@@ -164,6 +202,8 @@ def read_delimited(path: Path, delimiter: str, text_column: str | None, id_colum
                     {c: row[c] for c in meta_columns},
                 )
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise too_long(path, line_number[0], max_chars) from None
             raise EmbedlabError(f"{path.name} line {line_number[0]}: {exc}", "fix the CSV quoting.") from exc
 
     return typed_metadata(rows(), meta_columns)
@@ -210,9 +250,11 @@ def parse_bool(value: str) -> bool:
     raise ValueError(value)
 
 
-def json_objects(path: Path, expected: str = "one {...} object per line") -> Iterator[tuple[int, dict[str, Any]]]:
+def json_objects(
+    path: Path, expected: str = "one {...} object per line", max_chars: int = MAX_CHARS
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line of a JSON-lines file; a bad line is an error naming it."""
-    for number, line in decoded_lines(path):
+    for number, line in decoded_lines(path, max_chars):
         if not line.strip():
             continue
         try:
@@ -226,9 +268,11 @@ def json_objects(path: Path, expected: str = "one {...} object per line") -> Ite
         yield number, obj
 
 
-def read_jsonl(path: Path, text_column: str | None, id_column: str | None) -> Iterator[Record]:
+def read_jsonl(
+    path: Path, text_column: str | None, id_column: str | None, max_chars: int = MAX_CHARS
+) -> Iterator[Record]:
     columns: tuple[str, str | None] | None = None
-    for number, obj in json_objects(path):
+    for number, obj in json_objects(path, max_chars=max_chars):
         if columns is None:
             columns = pick_columns(list(obj), text_column, id_column, path)
         text_key, id_key = columns
@@ -237,7 +281,9 @@ def read_jsonl(path: Path, text_column: str | None, id_column: str | None) -> It
         yield Record(None if item_id is None else str(item_id), text if isinstance(text, str) else None, number, obj)
 
 
-def read_parquet(path: Path, text_column: str | None, id_column: str | None) -> Iterator[Record]:
+def read_parquet(
+    path: Path, text_column: str | None, id_column: str | None, max_chars: int = MAX_CHARS
+) -> Iterator[Record]:
     import pyarrow.parquet as pq
 
     try:
@@ -251,6 +297,8 @@ def read_parquet(path: Path, text_column: str | None, id_column: str | None) -> 
         for row in batch.to_pylist():
             number += 1
             text = row.pop(text_key)
+            if isinstance(text, str) and len(text) > max_chars:
+                raise too_long(path, number, max_chars)
             item_id = row.pop(id_key) if id_key else None
             metadata = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
             yield Record(None if item_id is None else str(item_id), text, number, metadata)

@@ -20,7 +20,7 @@ from embedlab.maps.clusters import CLUSTER_METHODS, Clusters, find_clusters
 from embedlab.maps.compare import neighbourhood_jaccard
 from embedlab.maps.data import MapData, from_collection, from_model, from_vectors_file
 from embedlab.maps.project import Projection, check_projection, project
-from embedlab.maps.projector import export_projector
+from embedlab.maps.projector import check_projector_folder, export_projector
 from embedlab.maps.render import (
     POINT_LABELS_UP_TO,
     MapView,
@@ -181,6 +181,8 @@ def make_map(
             "nothing to write.", "give output=map.html or map.png, and/or projector=FOLDER.", param="output"
         )
     path = check_output(output) if output is not None else None
+    if projector is not None:
+        check_projector_folder(projector)
     _check_columns(data, color_by, label_column)
     cluster_method = _pick_clusters(clusters, color_by)
     data = data.sample(sample, seed)

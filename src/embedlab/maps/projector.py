@@ -7,6 +7,7 @@ TSV files at projector.tensorflow.org ("Load").
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,20 @@ def export_projector(
 
     Files are written to a temp folder first and moved in last, so a failure leaves nothing half-written.
     """
+    folder = check_projector_folder(folder)
+    names = list(columns)
+    rows = len(vectors)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise EmbedlabError(
+            f"cannot create the projector folder {folder}: {exc.strerror or exc}.", "pick another folder."
+        ) from exc
+    return _write(folder, vectors, columns, names, rows, tensor_name)
+
+
+def check_projector_folder(folder: str | Path) -> Path:
+    """The projector folder, checked before any work: its parent exists and it can be written."""
     folder = Path(folder).expanduser()
     if not folder.parent.is_dir():
         raise EmbedlabError(
@@ -42,9 +57,17 @@ def export_projector(
         )
     if folder.exists() and not folder.is_dir():
         raise EmbedlabError(f"{folder} is a file, not a folder.", "give a folder for the projector files.")
-    names = list(columns)
-    rows = len(vectors)
-    folder.mkdir(exist_ok=True)
+    writable = folder if folder.is_dir() else folder.parent
+    if not os.access(writable, os.W_OK | os.X_OK):
+        raise EmbedlabError(
+            f"cannot write the projector files in {folder}: {writable} is not writable.", "pick another folder."
+        )
+    return folder
+
+
+def _write(
+    folder: Path, vectors: np.ndarray, columns: dict[str, Sequence[Any]], names: list[str], rows: int, tensor_name: str
+) -> list[Path]:
     with files.atomic_write(folder / "vectors.tsv") as temp, open(temp, "w", encoding="utf-8") as handle:
         for vector in vectors:
             handle.write("\t".join(f"{x:.6g}" for x in vector) + "\n")

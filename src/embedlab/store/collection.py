@@ -19,7 +19,7 @@ import numpy as np
 from embedlab.encoders import Encoder, ModelSpec
 from embedlab.errors import DamagedError, EmbedlabError, EmptyInputError, NotFoundError, UnsupportedInputError
 from embedlab.io.files import write_json
-from embedlab.io.records import Record, count_items, read_records
+from embedlab.io.records import MAX_CHARS, Record, count_items, read_records
 from embedlab.search import SearchResult, check_k, check_mode
 from embedlab.search.ann import ann_threshold
 from embedlab.search.engine import SearchEngine, sql_string
@@ -206,14 +206,16 @@ class Collection:
         fmt: str | None = None,
         show_progress: bool = False,
         batch_size: int = WRITE_BATCH,
+        max_chars: int = MAX_CHARS,
     ) -> IngestSummary:
-        """Stream a text/CSV/TSV/JSONL/Parquet file into the collection, `batch_size` items per commit."""
+        """Stream a text/CSV/TSV/JSONL/Parquet file into the collection, `batch_size` items per commit.
+        A line longer than `max_chars` characters is refused with its line number (see `read_records`)."""
         path = Path(path).expanduser()
-        first = read_records(path, text_column, id_column, fmt)  # checks columns before anything is written
+        first = read_records(path, text_column, id_column, fmt, max_chars)  # checks columns before any write
         opened = [first]
 
         def records() -> Iterator[Record]:
-            return opened.pop() if opened else read_records(path, text_column, id_column, fmt)
+            return opened.pop() if opened else read_records(path, text_column, id_column, fmt, max_chars)
 
         return self.add_records(records, count_items(path, fmt), show_progress, batch_size)
 
@@ -314,7 +316,20 @@ class Collection:
                 from embedlab.encoders.image import text_refused
 
                 raise text_refused(encoder.name, query)
-            return encoder.encode([query])[0]
+            vector = encoder.encode([query])[0]
+            if not vector.any():  # cosine with a zero vector ranks every item equally: the order would be arbitrary
+                raise EmbedlabError(
+                    f"model {encoder.name} knows no word of the query {query!r}: its vector is all zeros, so "
+                    "every item would score the same.",
+                    "search by keyword with mode='keyword' (BM25), or use a model that knows these words"
+                    + (
+                        " (count/tfidf keep every term unless max_features= or stop_words= was set)."
+                        if encoder.requires_fit
+                        else "."
+                    ),
+                    param="query",
+                )
+            return vector
         if mode != "semantic":
             raise UnsupportedInputError(
                 f"{mode} search needs a text query, not a {type(query).__name__}.",

@@ -257,7 +257,15 @@ class Ingest:
             "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel(), pa.float32()), dim),
         }
         keys = list(dict.fromkeys(k for r in records for k in r.metadata))
+        collection_exists = self.collection.exists  # an existing collection ignores fields it has no column for
         for key in keys:
+            if not collection_exists and (not isinstance(key, str) or not key.strip() or "." in key or "`" in key):
+                raise EmbedlabError(
+                    f"metadata field {key!r} (item at line {records[0].line} or after) cannot be a column name: "
+                    "LanceDB refuses empty names and names with '.' or '`'.",
+                    "rename that field (column header or JSON key) in the input, e.g. 'a.b' to 'a_b'; "
+                    "nothing was stored.",
+                )
             if key in OWN_COLUMNS or key.startswith("_"):
                 raise EmbedlabError(
                     f"metadata field {key!r} clashes with embedlab's own columns (id, text, vector, _*).",

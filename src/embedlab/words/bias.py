@@ -74,7 +74,12 @@ def word_set(spec: str | list[str]) -> tuple[str, list[str]]:
         path = Path(spec[1:]).expanduser()
         if not path.is_file():
             raise EmbedlabError(f"word list file {path} does not exist.", "write one word per line.")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise EmbedlabError(
+                f"word list file {path} is not UTF-8 (byte {exc.start + 1}).", "re-save it as UTF-8, one word per line."
+            ) from None
         return path.name, _dedupe(text.replace(",", "\n").splitlines())
     if "," in spec:
         return "custom", _dedupe(spec.split(","))

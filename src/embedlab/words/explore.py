@@ -24,6 +24,7 @@ from embedlab.io.files import atomic_write
 IN_VOCABULARY = "in vocabulary"
 FROM_SUBWORDS = "built from subwords"
 OOV = "out of vocabulary"
+EXCLUDE = ("case-variants", "inputs")
 METHODS = ("3cosadd", "3cosmul")
 SUGGEST_FROM = 200_000  # spelling suggestions look at this many most frequent words
 
@@ -160,11 +161,23 @@ class WordVectors:
             raise EmbedlabError(f"expected a vector of length {self.dim}, got shape {vector.shape}.")
         return [(w, float(s)) for w, s in self.vectors.similar_by_vector(vector, topn=topn)]
 
-    def analogy(self, a: str, b: str, c: str, k: int = 5, method: str = "3cosadd") -> Neighbors:
-        """A is to B as C is to ?  (man : king :: woman : ?). The inputs, in any letter case, are excluded."""
+    def analogy(
+        self, a: str, b: str, c: str, k: int = 5, method: str = "3cosadd", exclude: str = "case-variants"
+    ) -> Neighbors:
+        """A is to B as C is to ?  (man : king :: woman : ?).
+
+        `exclude="case-variants"` (embedlab's default) leaves out the three input words in every letter case
+        (`Woman`, `WOMAN` ... for `woman`), which vocabularies with cased entries (WordLlama, fastText) would
+        otherwise often answer. `exclude="inputs"` is gensim's `most_similar` / `most_similar_cosmul` exactly:
+        only the three input keys themselves are left out.
+        """
         _check_k(k)
         if method not in METHODS:
             raise EmbedlabError(f"unknown analogy method {method!r}.", f"choose one of {', '.join(METHODS)}.")
+        if exclude not in EXCLUDE:
+            raise EmbedlabError(
+                f"unknown exclude={exclude!r}.", f"choose one of {', '.join(EXCLUDE)}.", param="exclude"
+            )
         words = [a, b, c]
         if any(not isinstance(w, str) or not w.strip() for w in words):
             raise EmbedlabError("an analogy needs three words A B C; one is missing or empty.", "e.g. man king woman.")
@@ -180,7 +193,8 @@ class WordVectors:
         with warnings.catch_warnings():  # gensim's most_similar_cosmul calls its own deprecated init_sims
             warnings.simplefilter("ignore", DeprecationWarning)
             found = search(positive=[kb, kc], negative=[ka], topn=k + 20)
-        near = [(w, float(s)) for w, s in found if w.lower() not in lowered][:k]
+        dropped = lowered if exclude == "case-variants" else []
+        near = [(w, float(s)) for w, s in found if w.lower() not in dropped][:k]
         return Neighbors(self.name, statuses, near, method=method, notes=self._notes(statuses))
 
     def _keys(self, items: list[str | np.ndarray]) -> list[str | np.ndarray]:
