@@ -119,6 +119,12 @@ def build_app(store: Any, api_key: str | None = None) -> Any:
         )
 
     guarded = [Depends(require_key)]
+    opened: dict[str, Any] = {}
+
+    def get(name: str) -> Any:  # one Collection (and loaded encoder) per name, as a server keeps them
+        if name not in opened:
+            opened[name] = store.collection(name)
+        return opened[name]
 
     @application.get("/v1/collections", dependencies=guarded)
     def collections() -> dict[str, Any]:
@@ -130,19 +136,19 @@ def build_app(store: Any, api_key: str | None = None) -> Any:
 
     @application.post("/v1/collections/{name}/search", dependencies=guarded)
     def search(name: str, body: dict = Body(...)) -> dict[str, Any]:  # noqa: B008
-        found = store.collection(name).search(
+        found = get(name).search(
             body.get("query"), k=body.get("k", 5), mode=body.get("mode", "semantic"), where=body.get("where")
         )
         return {"data": [result_json(r) for r in found]}
 
     @application.post("/v1/collections/{name}/similar", dependencies=guarded)
     def similar(name: str, body: dict = Body(...)) -> dict[str, Any]:  # noqa: B008
-        found = store.collection(name).similar(body["id"], k=body.get("k", 5), where=body.get("where"))
+        found = get(name).similar(body["id"], k=body.get("k", 5), where=body.get("where"))
         return {"data": [result_json(r) for r in found]}
 
     @application.get("/v1/collections/{name}/items/{item_id:path}", dependencies=guarded)
     def item(name: str, item_id: str) -> dict[str, Any]:
-        return result_json(store.collection(name).get(item_id))
+        return result_json(get(name).get(item_id))
 
     attach(application)
     return application

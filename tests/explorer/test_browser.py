@@ -27,7 +27,7 @@ def search(page, text: str) -> None:
     before = page.evaluate("() => window.explorer.searches")
     page.fill("#query", text)
     page.press("#query", "Enter")
-    page.wait_for_function(f"() => window.explorer.searches > {before}")
+    page.wait_for_function(f"() => window.explorer.searches > {before}", timeout=90_000)
 
 
 def test_search_highlights_the_first_result_and_places_the_query(open_page, explorer_server, shots):
@@ -71,8 +71,9 @@ def test_click_draws_neighbours_and_box_select_lists_points(open_page, explorer_
     plot = page.locator("#map-plot .nsewdrag").first.bounding_box()
     x0, y0 = plot["x"] + plot["width"] * 0.3, plot["y"] + plot["height"] * 0.3
     x1, y1 = plot["x"] + plot["width"] * 0.6, plot["y"] + plot["height"] * 0.6
-    expected = page.evaluate(INSIDE, [x0, y0, x1, y1])
-    assert expected
+    inner = set(page.evaluate(INSIDE, [x0 + 3, y0 + 3, x1 - 3, y1 - 3]))  # surely inside the box
+    outer = set(page.evaluate(INSIDE, [x0 - 3, y0 - 3, x1 + 3, y1 + 3]))  # inside or on its edge
+    assert len(inner) >= 5
     page.mouse.move(x0, y0)
     page.mouse.down()
     page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=5)
@@ -80,13 +81,13 @@ def test_click_draws_neighbours_and_box_select_lists_points(open_page, explorer_
     page.mouse.up()
     page.wait_for_selector("#selection:not([hidden])")
     listed = page.locator("#selection-table tbody tr td:first-child").all_inner_texts()
-    assert sorted(listed) == sorted(expected)
+    assert len(listed) == len(set(listed)) and inner <= set(listed) <= outer
     with page.expect_download() as download:
         page.click("#export-jsonl")
     path = tmp_path / "selection.jsonl"
     download.value.save_as(path)
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    assert sorted(r["id"] for r in rows) == sorted(expected)
+    assert sorted(r["id"] for r in rows) == sorted(listed)
     with page.expect_download() as download:
         page.click("#export-csv")
     download.value.save_as(tmp_path / "selection.csv")
@@ -123,7 +124,7 @@ def test_compare_view_links_hover_and_colours_by_jaccard(open_page, explorer_ser
 def test_words_analogy_finds_queen(open_page, explorer_server, shots):
     view = open_page(explorer_server, "#/words")
     page = view.page
-    page.wait_for_selector("#w-model option")
+    page.wait_for_selector("#w-model option", state="attached")
     page.fill("#w-a", "man")
     page.fill("#w-b", "king")
     page.fill("#w-c", "woman")
@@ -142,7 +143,7 @@ def test_words_analogy_finds_queen(open_page, explorer_server, shots):
 def test_similarity_heatmap(open_page, explorer_server, shots):
     view = open_page(explorer_server, "#/similarity")
     page = view.page
-    page.wait_for_selector("#s-model option")
+    page.wait_for_selector("#s-model option", state="attached")
     page.fill("#s-texts", "Bushfires burn near Sydney\nFire crews fight blazes\nThe cricket team won")
     page.click("#s-go")
     page.wait_for_selector("#s-legend li")
@@ -195,7 +196,7 @@ def test_api_key_is_asked_once_and_sent(open_page, explorer_store, chromium):
         served.stop()
 
 
-def test_failed_projection_shows_a_message(open_page, explorer_store, tmp_path):
+def test_failed_projection_shows_a_message(open_page, tmp_path):
     from embedlab.store import Record, Store
 
     from tests.explorer.conftest import Served
