@@ -224,11 +224,14 @@ def test_image_collection_thumbnails_and_dropped_image(open_page, image_server, 
     x, y = page.evaluate(PIXEL, 0)
     page.mouse.move(x, y)
     page.wait_for_function("() => { const i = document.getElementById('hoverimg'); return i.src.startsWith('blob:'); }")
-    page.set_input_files("#imagefile", str(photos / "chelsea.png"))
+    page.set_input_files("#imagefile", str(photos / "rocket.jpg"))
+    page.wait_for_selector("#results li.first img")
+    assert page.locator("#results li.first").get_attribute("data-id").endswith("rocket.jpg")
     page.fill("#labels", "cat, rocket")
     page.set_input_files("#imagefile", str(photos / "chelsea.png"))
-    page.wait_for_selector("#results li.first img")
-    assert page.locator("#results li.first").get_attribute("data-id").endswith("chelsea.png")
+    page.wait_for_function("() => (document.querySelector('#results li.first') || {dataset: {}}).dataset.id"
+                           " && document.querySelector('#results li.first').dataset.id.endsWith('chelsea.png')")
+    assert page.locator("#results li.first img").count() == 1  # its thumbnail
     page.wait_for_selector("#zeroshot table")
     assert "cat" in page.locator("#zeroshot").inner_text()
     page.screenshot(path=str(shots / "images.png"))

@@ -671,7 +671,11 @@ function wire() {
     event.preventDefault(); zone.classList.remove('over');
     searchImage(event.dataTransfer.files[0]).catch(fail);
   });
-  $('imagefile').addEventListener('change', (event) => searchImage(event.target.files[0]).catch(fail));
+  $('imagefile').addEventListener('change', (event) => {
+    const file = event.target.files[0];
+    event.target.value = '';  // choosing the same file again searches again
+    searchImage(file).catch(fail);
+  });
   $('cmp-go').addEventListener('click', () => {
     go(`#/compare/${enc($('cmp-a').value)}/${enc($('cmp-b').value)}/${enc($('cmp-method').value)}`);
   });
