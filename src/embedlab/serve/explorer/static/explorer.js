@@ -211,7 +211,8 @@ function columnColours(values) {
   const numeric = present.length > 0 && present.every((v) => typeof v === 'number');
   const distinct = new Set(present);
   if (numeric && distinct.size > PALETTE.length) {
-    const low = Math.min(...present), high = Math.max(...present);
+    let low = Infinity, high = -Infinity;  // no Math.min(...values): 100k arguments overflow the stack
+    present.forEach((v) => { if (v < low) low = v; if (v > high) high = v; });
     return {numeric: true, colours: values.map((v) => (v === null ? low : v)), low, high};
   }
   const counts = new Map();
