@@ -28,8 +28,18 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-QUERIES = ["bushfires near Sydney", "election results", "cricket", "floods", "the economy", "airline strike",
-           "space launch", "peace talks", "virus outbreak", "tennis final"]
+QUERIES = [
+    "bushfires near Sydney",
+    "election results",
+    "cricket",
+    "floods",
+    "the economy",
+    "airline strike",
+    "space launch",
+    "peace talks",
+    "virus outbreak",
+    "tennis final",
+]
 
 
 def build(store_path: Path, n: int):
@@ -89,8 +99,12 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith((server.url, "data:", "blob:",
-                       "file:")) else r.abort())
+            page.route(
+                "**/*",
+                lambda r: (
+                    r.continue_() if r.request.url.startswith((server.url, "data:", "blob:", "file:")) else r.abort()
+                ),
+            )
             started = time.perf_counter()
             page.goto(server.url + "#/map/big/pca")
             page.wait_for_function("() => window.explorer && window.explorer.mapDrawn", timeout=300_000)
@@ -112,8 +126,10 @@ def main() -> None:
 
             box = page.locator("#map-plot .nsewdrag").first.bounding_box()
             cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-            page.evaluate("() => { window.__frames = 0; const tick = () => { window.__frames++; "
-                          "requestAnimationFrame(tick); }; requestAnimationFrame(tick); }")
+            page.evaluate(
+                "() => { window.__frames = 0; const tick = () => { window.__frames++; "
+                "requestAnimationFrame(tick); }; requestAnimationFrame(tick); }"
+            )
             page.mouse.move(cx, cy)
             page.mouse.down()
             before = page.evaluate("() => window.__frames")
@@ -128,8 +144,11 @@ def main() -> None:
             peer = browser.new_page(viewport={"width": 1400, "height": 900})
             started = time.perf_counter()
             peer.goto(static.as_uri())
-            peer.wait_for_function("() => { const gd = document.querySelector('.js-plotly-plot');"
-                                   " return gd && gd._fullLayout && gd._fullData.length; }", timeout=300_000)
+            peer.wait_for_function(
+                "() => { const gd = document.querySelector('.js-plotly-plot');"
+                " return gd && gd._fullLayout && gd._fullData.length; }",
+                timeout=300_000,
+            )
             peer_draw = time.perf_counter() - started
             browser.close()
         server.stop()
@@ -137,10 +156,14 @@ def main() -> None:
     print(f"\nexplorer on {drawn:,} points, headless Chromium with software WebGL (SwiftShader)")
     print(f"first full draw, projection cached on disk, fresh server: {first_draw:.2f} s (target < 3 s)")
     print(f"draw again (page reload, server's map in memory):           {second_draw:.2f} s")
-    print(f"peer: the static `embedlab map` HTML of the same points:    {peer_draw:.2f} s "
-          f"(explorer / static = {first_draw / peer_draw:.2f}x)")
-    print(f"search shown after Enter (median of {len(shown)}; max {max(shown) * 1e3:.0f} ms): "
-          f"{statistics.median(shown) * 1e3:.0f} ms (target < 300 ms)")
+    print(
+        f"peer: the static `embedlab map` HTML of the same points:    {peer_draw:.2f} s "
+        f"(explorer / static = {first_draw / peer_draw:.2f}x)"
+    )
+    print(
+        f"search shown after Enter (median of {len(shown)}; max {max(shown) * 1e3:.0f} ms): "
+        f"{statistics.median(shown) * 1e3:.0f} ms (target < 300 ms)"
+    )
     print(f"frames per second while panning the map: {fps:.1f}")
 
 

@@ -48,8 +48,15 @@ def explorer_store(demo_store, tmp_path_factory):
     store = Store(folder)
     reembed(store, "demo-news", "demo-news-wordllama", model="wordllama")
     hostile = store.create("hostile", "minilm")
-    texts = [XSS, "<script>window.__xss=3</script> plain words", "a calm story about gardens", "bushfires near town",
-             "cricket match report", "election results", "rain and floods"]
+    texts = [
+        XSS,
+        "<script>window.__xss=3</script> plain words",
+        "a calm story about gardens",
+        "bushfires near town",
+        "cricket match report",
+        "election results",
+        "rain and floods",
+    ]
     hostile.add_records(
         lambda: iter(Record(f"item-{i}", t, i, {"note": XSS, "n": i}) for i, t in enumerate(texts)), len(texts)
     )
@@ -166,9 +173,7 @@ class Page:
 
         self.page.route("**/*", route)
         self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
-        self.page.on(
-            "console", lambda message: self.errors.append(message.text) if message.type == "error" else None
-        )
+        self.page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
         self.server = server
 
     def open(self, fragment: str):

@@ -198,7 +198,6 @@ def test_api_key_is_asked_once_and_sent(open_page, explorer_store, chromium):
 
 def test_failed_projection_shows_a_message(open_page, tmp_path):
     from embedlab.store import Record, Store
-
     from tests.explorer.conftest import Served
 
     store = Store(tmp_path / "store")
@@ -229,8 +228,10 @@ def test_image_collection_thumbnails_and_dropped_image(open_page, image_server, 
     assert page.locator("#results li.first").get_attribute("data-id").endswith("rocket.jpg")
     page.fill("#labels", "cat, rocket")
     page.set_input_files("#imagefile", str(photos / "chelsea.png"))
-    page.wait_for_function("() => (document.querySelector('#results li.first') || {dataset: {}}).dataset.id"
-                           " && document.querySelector('#results li.first').dataset.id.endsWith('chelsea.png')")
+    page.wait_for_function(
+        "() => (document.querySelector('#results li.first') || {dataset: {}}).dataset.id"
+        " && document.querySelector('#results li.first').dataset.id.endsWith('chelsea.png')"
+    )
     assert page.locator("#results li.first img").count() == 1  # its thumbnail
     page.wait_for_selector("#zeroshot table")
     assert "cat" in page.locator("#zeroshot").inner_text()

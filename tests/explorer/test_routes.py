@@ -29,7 +29,7 @@ def client(news_store):
     return TestClient(build_app(news_store))
 
 
-def wait_done(client, path, timeout=120):
+def wait_done(client, path, timeout=600):
     deadline = time.monotonic() + timeout
     while True:
         response = client.get(path)
@@ -50,7 +50,8 @@ def test_map_runs_in_the_background_and_is_reused(client):
     assert all(name for name in body["cluster_names"].values())
     again = client.get("/explorer/api/collections/news/map?method=pca")
     assert again.status_code == 200 and again.json()["x"] == body["x"]
-    fresh = wait_done(client, "/explorer/api/collections/news/map?method=pca&fresh=true").json()
+    assert client.get("/explorer/api/collections/news/map?method=pca&fresh=true").status_code in (200, 202)
+    fresh = wait_done(client, "/explorer/api/collections/news/map?method=pca").json()
     assert fresh["cached"] is True and fresh["x"] == body["x"]  # the projection cache of embedlab.maps
 
 
@@ -94,7 +95,9 @@ def test_words_accepts_only_its_word_models(client):
 
 
 def test_similarity_matrix_and_limits(client):
-    body = client.post("/explorer/api/similarity", json={"model": "wordllama", "texts": ["fire", "bushfire", "cricket"]})
+    body = client.post(
+        "/explorer/api/similarity", json={"model": "wordllama", "texts": ["fire", "bushfire", "cricket"]}
+    )
     matrix = body.json()["matrix"]
     assert matrix[0][0] == pytest.approx(1, abs=1e-3) and matrix[0][1] > matrix[0][2]
     assert client.post("/explorer/api/similarity", json={"texts": ["only one"]}).status_code == 400
@@ -106,9 +109,7 @@ def test_images_are_refused_on_a_text_collection_and_when_too_large(client):
 
     bomb = client.post("/explorer/api/collections/news/image", content=png_header(50_000, 50_000))
     assert bomb.status_code == 400 and "too large" in bomb.json()["error"]["message"]
-    big = client.post(
-        "/explorer/api/collections/news/image", content=b"x", headers={"content-length": str(10**9)}
-    )
+    big = client.post("/explorer/api/collections/news/image", content=b"x", headers={"content-length": str(10**9)})
     assert big.status_code == 400 and "limit" in big.json()["error"]["message"]
     assert client.post("/explorer/api/collections/news/image", content=b"").status_code == 400
 

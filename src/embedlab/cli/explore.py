@@ -41,13 +41,14 @@ def explore_command(
     ] = None,
 ) -> None:
     """Search, map, compare and explore words in the browser (stop with Ctrl-C). Local only: 127.0.0.1."""
-    from embedlab.serve import app as build_app
-    from embedlab.serve.explorer.launch import bind, server_for
     from embedlab.store import Store
 
     opened = Store(store)
     if collection is not None:
         opened.collection(collection)  # an unknown name fails here, with its suggestions
+    from embedlab.serve import app as build_app
+    from embedlab.serve.explorer.launch import bind, server_for
+
     sock = bind(port)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}/" + (
         f"#/map/{quote(collection, safe='')}" if collection else "#/collections"

@@ -64,10 +64,11 @@ class Jobs:
         self.lock = threading.Lock()
         self.jobs: OrderedDict[tuple[Any, ...], Job] = OrderedDict()
 
-    def get_or_start(self, key: tuple[Any, ...], work: Callable[[Job], None]) -> Job:
+    def get_or_start(self, key: tuple[Any, ...], work: Callable[[Job], None], fresh: bool = False) -> Job:
+        """The job for `key`: the running or finished one, else a new one (also with `fresh` once it finished)."""
         with self.lock:
             job = self.jobs.get(key)
-            if job is not None and not job.error:
+            if job is not None and not job.error and not (fresh and job.done.is_set()):
                 self.jobs.move_to_end(key)
                 return job
             job = Job(key)
@@ -193,7 +194,9 @@ def compare_work(first: Any, second: Any, method: str, k: int) -> Callable[[Job]
                 "yb": coords(pb.coords[:, 1]),
                 "jaccard": [round(float(j), 4) for j in jaccard],
                 "mean_jaccard": round(float(jaccard.mean()), 4),
-                "moved": [{"row": int(r), "id": a.ids[r], "text": texts[r], "jaccard": float(jaccard[r])} for r in order],
+                "moved": [
+                    {"row": int(r), "id": a.ids[r], "text": texts[r], "jaccard": float(jaccard[r])} for r in order
+                ],
             }
         )
 

@@ -115,7 +115,7 @@ def collection_map(request: Request, name: str, method: str = "umap", fresh: boo
     registry = jobs(request)
     job = registry.find(key)
     if job is None or fresh:
-        job = registry.get_or_start(key, map_work(found, method))
+        job = registry.get_or_start(key, map_work(found, method), fresh=fresh)
     return job_response(job)
 
 
@@ -206,7 +206,9 @@ def _image_search(found: Any, body: bytes, k: int, labels: str | None) -> dict[s
     try:
         load_image(body)  # the pixel limit is checked from the header, before any pixel is decoded
     except ImageSkipped as exc:
-        raise EmbedlabError(f"the dropped file cannot be used: {exc.reason}.", "drop a jpg, png or webp image.") from None
+        raise EmbedlabError(
+            f"the dropped file cannot be used: {exc.reason}.", "drop a jpg, png or webp image."
+        ) from None
     results = [result_json(r) for r in search_image(found, body, k=k)]
     scores = None
     if labels:
