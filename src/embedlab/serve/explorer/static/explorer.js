@@ -546,7 +546,7 @@ async function drawCompare() {
   for (const [id, x, y, title, bar] of sides) {
     const traces = [
       {type: 'scattergl', mode: 'markers', x, y, name: 'points', hoverinfo: 'none',
-        marker: {size, color: C.jaccard, colorscale: 'RdYlGn', cmin: 0, cmax: 1, showscale: bar,
+        marker: {size, color: C.jaccard, colorscale: [[0, '#d73027'], [0.5, '#fee08b'], [1, '#1a9850']], cmin: 0, cmax: 1, showscale: bar,
           colorbar: {title: {text: `kNN Jaccard (k=${C.k})`}}}},
       {type: 'scattergl', mode: 'markers', x: [], y: [], name: 'hovered', hoverinfo: 'skip',
         marker: {size: 18, color: 'rgba(0,0,0,0)', line: {color: '#000', width: 3}}},
