@@ -24,7 +24,7 @@ def real_app_factory():
         from embedlab.serve import app  # the server branch
     except ImportError:
         return None
-    return app if callable(app) else None
+    return app if callable(app) and not getattr(app, "standin", False) else None
 
 
 class StandInPool:

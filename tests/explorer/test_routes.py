@@ -160,3 +160,32 @@ def test_no_browser_without_a_display(monkeypatch):
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     if sys.platform.startswith("linux"):
         assert has_browser() is False
+
+
+def test_notebook_explore_starts_one_server_per_store_and_reuses_it(news_store, monkeypatch):
+    import urllib.request
+
+    import embedlab
+    from embedlab.serve.explorer import notebook
+    from tests.explorer import standin
+
+    if standin.real_app_factory() is None:  # before the server branch: serve the stand-in
+        import embedlab.serve
+
+        def app(store, api_key=None):
+            return build_app(store, api_key)
+
+        app.standin = True
+        monkeypatch.setattr(embedlab.serve, "app", app, raising=False)
+    try:
+        first = embedlab.explore("news", store=news_store)
+        again = embedlab.explore(store=news_store)
+        assert first.url.startswith("http://127.0.0.1:") and first.url.endswith("#/map/news")
+        assert again.url.split("#")[0] == first.url.split("#")[0]  # the same server, reused
+        assert 'src="http://127.0.0.1:' in first._repr_html_()
+        page = urllib.request.urlopen(first.url.split("#")[0], timeout=30).read().decode()
+        assert "embedlab explorer" in page
+        with pytest.raises(ValueError, match="nope"):
+            embedlab.explore("nope", store=news_store)
+    finally:
+        notebook.stop_all()

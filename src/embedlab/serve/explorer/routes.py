@@ -196,7 +196,27 @@ async def image_search(request: Request, name: str, k: int = 10, labels: str | N
     `labels` ("cat,dog") the image's zero-shot label probabilities (CLIP models)."""
     body = await read_body(request, MAX_IMAGE_BYTES)
     found = collection(request, name)
-    return await asyncio.to_thread(_image_search, found, body, k, labels)
+    return await asyncio.to_thread(_image_search, with_encoder(request, found), body, k, labels)
+
+
+def with_encoder(request: Request, found: Any) -> Any:
+    """`found` using an encoder loaded once per server for its recipe (an image model loads in seconds)."""
+    import json
+
+    key = json.dumps([found.config["model"], found.config["model_options"], found.config["recipe"]], default=str)
+    with _lock:
+        cache = getattr(request.app.state, "explorer_encoders", None)
+        if cache is None:
+            cache = request.app.state.explorer_encoders = OrderedDict()
+        encoder = cache.get(key)
+    if encoder is None:
+        encoder = found.encoder  # loaded and checked against the stored recipe
+        with _lock:
+            cache[key] = encoder
+            while len(cache) > WORD_MODELS_KEPT:
+                cache.popitem(last=False)
+    found.use_encoder(encoder)
+    return found
 
 
 def _image_search(found: Any, body: bytes, k: int, labels: str | None) -> dict[str, Any]:

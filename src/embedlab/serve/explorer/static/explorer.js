@@ -16,6 +16,7 @@ const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b
   '#dbdb8d', '#393b79'];
 const OTHER = '#c8c8c8';
 const MAX_TABLE_ROWS = 500;
+const RESULT_CHARS = 280;  // the whole text is in the details of a clicked result
 const MAX_DROP_BYTES = 20 * 1024 * 1024;
 
 // ---- API ------------------------------------------------------------------------------------------------
@@ -455,7 +456,9 @@ function showResults(results, label) {
     li.dataset.id = r.id;
     const thumb = thumbnailOf(r.metadata);
     if (thumb) li.appendChild(thumb);
-    li.append(el('strong', r.id), el('span', ` ${Number(r.score).toFixed(3)}`, 'score'), el('div', r.text || ''),
+    const text = r.text || '';
+    li.append(el('strong', r.id), el('span', ` ${Number(r.score).toFixed(3)}`, 'score'),
+      el('div', text.length > RESULT_CHARS ? text.slice(0, RESULT_CHARS) + '…' : text),
       el('div', metaText(r.metadata), 'meta'));
     li.addEventListener('click', () => { if (S.index.has(r.id)) clickRow(S.index.get(r.id)).catch(fail); });
     return li;
