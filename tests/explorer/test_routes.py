@@ -41,7 +41,7 @@ def wait_done(client, path, timeout=600):
         time.sleep(0.2)
 
 
-def test_map_runs_in_the_background_and_is_reused(client):
+def test_map_runs_in_the_background_and_is_reused(client, news_store):
     response = wait_done(client, "/explorer/api/collections/news/map?method=pca")
     assert response.status_code == 200
     body = response.json()
@@ -53,6 +53,11 @@ def test_map_runs_in_the_background_and_is_reused(client):
     assert client.get("/explorer/api/collections/news/map?method=pca&fresh=true").status_code in (200, 202)
     fresh = wait_done(client, "/explorer/api/collections/news/map?method=pca").json()
     assert fresh["cached"] is True and fresh["x"] == body["x"]  # the projection cache of embedlab.maps
+    other = TestClient(build_app(news_store))  # a new server sends the saved map (clusters and all) at once
+    saved = other.get("/explorer/api/collections/news/map?method=pca")
+    if saved.status_code == 202:
+        saved = wait_done(other, "/explorer/api/collections/news/map?method=pca")
+    assert saved.json()["clusters"] == body["clusters"] and saved.json()["x"] == body["x"]
 
 
 def test_failed_projection_and_bad_method_answer_with_a_message(client):

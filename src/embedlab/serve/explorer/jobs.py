@@ -19,6 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -121,12 +122,51 @@ def dumps(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
-def map_work(collection: Any, method: str, clusters: bool = True) -> Callable[[Job], None]:
-    """The job that projects a collection and names its clusters (as `embedlab map` does)."""
+PAYLOAD_FORMAT = 1
+
+
+def payload_file(collection: Any, method: str) -> Path:
+    """Where the finished map of a collection's current table version is kept (beside the projection cache)."""
+    version = int(collection.table.version)
+    return collection.store.side(collection.name) / "maps" / f"explorer-{method}-v{version}-f{PAYLOAD_FORMAT}.json"
+
+
+def read_payload(collection: Any, method: str) -> bytes | None:
+    """The finished map saved by an earlier run (projection, clusters and their names), or None."""
+    try:
+        return payload_file(collection, method).read_bytes()
+    except OSError:
+        return None
+
+
+def save_payload(collection: Any, method: str, payload: bytes) -> None:
+    """Keep the finished map for the next server; a store that is not writable is skipped."""
+    from embedlab.io import files
+
+    try:
+        path = payload_file(collection, method)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with files.atomic_write(path, durable=False) as temp:
+            temp.write_bytes(payload)
+    except (OSError, EmbedlabError):
+        return
+
+
+def map_work(collection: Any, method: str, clusters: bool = True, fresh: bool = False) -> Callable[[Job], None]:
+    """The job that projects a collection and names its clusters (as `embedlab map` does).
+
+    Clustering 100,000 points takes far longer than reading a cached projection, so the finished map
+    (JSON) is saved per table version and method, and the next server sends it without recomputing.
+    """
 
     def work(job: Job) -> None:
         from embedlab.maps import find_clusters, from_collection, project
 
+        job.step("reading the saved map", 0.02)
+        saved = None if fresh else read_payload(collection, method)
+        if saved is not None:
+            job.payload = saved
+            return
         job.step("reading vectors", 0.05)
         data = from_collection(collection)
         job.step(f"projecting with {method}", 0.2)
@@ -157,6 +197,7 @@ def map_work(collection: Any, method: str, clusters: bool = True) -> Callable[[J
                 "images": data.thumbnails is not None,
             }
         )
+        save_payload(collection, method, job.payload)
 
     return work
 

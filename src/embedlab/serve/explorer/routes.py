@@ -115,12 +115,14 @@ def collection_map(request: Request, name: str, method: str = "umap", fresh: boo
     registry = jobs(request)
     job = registry.find(key)
     if job is None or fresh:
-        job = registry.get_or_start(key, map_work(found, method), fresh=fresh)
+        job = registry.get_or_start(key, map_work(found, method, fresh=fresh), fresh=fresh)
     return job_response(job)
 
 
 def finished_map(request: Request, name: str) -> Any:
-    """The MapData of the newest finished map of `name` (any method): columns and thumbnails come from it."""
+    """The MapData (ids, columns, thumbnails) in the order of the maps of `name`, read once per table version."""
+    from embedlab.maps import from_collection
+
     found = collection(request, name)
     version = int(found.table.version)
     registry = jobs(request)
@@ -128,9 +130,14 @@ def finished_map(request: Request, name: str) -> Any:
         for key, job in reversed(registry.jobs.items()):
             if key[:3] == ("map", name, version) and job.data is not None:
                 return job.data
-    from embedlab.maps import from_collection
+    with _data_lock:
+        cache = getattr(request.app.state, "explorer_data", None)
+        if cache is None or cache[0] != (name, version):
+            cache = request.app.state.explorer_data = ((name, version), from_collection(found))
+        return cache[1]
 
-    return from_collection(found)
+
+_data_lock = threading.Lock()
 
 
 @api.get("/collections/{name}/column")

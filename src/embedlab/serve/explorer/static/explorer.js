@@ -441,6 +441,7 @@ async function search(event) {
     where: $('where').value.trim() || null,
   };
   const found = await api(`/v1/collections/${enc(S.current)}/search`, body);
+  S.lastFetchMs = performance.now() - started;
   showResults(found.data || [], query);
   await new Promise((resolve) => requestAnimationFrame(resolve));
   S.lastSearchMs = performance.now() - started;
