@@ -8,7 +8,7 @@ import pytest
 
 from tests.explorer.conftest import BIG
 
-TRACE = """(name) => { const gd = document.getElementById('map-plot');
+TRACE = """(name) => { const gd = document.getElementById('map-overlay');
   const t = gd.data.find((t) => t.name === name); return {x: Array.from(t.x), y: Array.from(t.y)}; }"""
 DRAWN = """() => { const gd = document.getElementById('map-plot');
   return gd._fullData.filter((t) => t.type === 'scattergl' && t.name === 'points').reduce((n, t) => n + t._length, 0); }"""

@@ -167,6 +167,7 @@ async function openMap(name) {
     if (token !== S.pollToken) return;
     if (response instanceof Error) {
       Plotly.purge($('map-plot'));
+      Plotly.purge($('map-overlay'));
       $('map-status').textContent = '';
       note('map-note', 'The map could not be made: ' + response.message, true);
       if (response.status === 401) return;
@@ -259,9 +260,31 @@ async function drawMap() {
   const size = n > 50000 ? 2.5 : n > 5000 ? 4 : 7;
   const marker = {size, color: colouring.colours, opacity: n > 50000 ? 0.7 : 0.85};
   if (colouring.numeric) Object.assign(marker, {colorscale: 'Viridis', cmin: colouring.low, cmax: colouring.high, showscale: true});
-  const empty = (name, extra) => Object.assign({type: 'scattergl', mode: 'markers', x: [], y: [], name, hoverinfo: 'skip'}, extra);
+  const traces = [{type: 'scattergl', mode: 'markers', x: M.x, y: M.y, name: 'points', marker, hoverinfo: 'none'}];
+  const layout = {
+    margin: {l: 30, r: 10, t: 10, b: 30}, dragmode: currentDrag(), hovermode: 'closest', showlegend: false,
+    xaxis: {zeroline: false, showgrid: false}, yaxis: {zeroline: false, showgrid: false},
+    annotations: clusterAnnotations(M), uirevision: M.collection + M.method,
+  };
+  const plot = $('map-plot');
+  await Plotly.react(plot, traces, layout, {responsive: true, displaylogo: false, scrollZoom: true});
+  await drawOverlay();
+  drawLegend(colouring.legend || []);
+  if (!plot.dataset.wired) wireMap(plot);
+  await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  S.mapDrawn = true;
+  if (S.results.length) highlightResults(S.results, S.queryLabel);
+  if (S.clicked !== null) drawNeighbours(S.clicked, S.neighbourRows || []);
+}
+
+// Results, the query, neighbours and their lines are drawn on a small SVG plot laid over the WebGL map,
+// with the same axes: changing them redraws a few points, not the 100,000 of the map.
+const OVERLAY = ['neighbour lines', 'neighbours', 'results', 'first result', 'query', 'clicked'];
+
+async function drawOverlay() {
+  const plot = $('map-plot'), L = plot._fullLayout, size = L._size;
+  const empty = (name, extra) => Object.assign({type: 'scatter', mode: 'markers', x: [], y: [], name, hoverinfo: 'skip', cliponaxis: true}, extra);
   const traces = [
-    {type: 'scattergl', mode: 'markers', x: M.x, y: M.y, name: 'points', marker, hoverinfo: 'none'},
     empty('neighbour lines', {mode: 'lines', line: {color: '#d13438', width: 1.5}}),
     empty('neighbours', {marker: {size: 11, color: 'rgba(209,52,56,.35)', line: {color: '#d13438', width: 2}}}),
     empty('results', {marker: {size: 11, color: 'rgba(255,196,0,.9)', line: {color: '#222', width: 1}}}),
@@ -270,18 +293,29 @@ async function drawMap() {
     empty('clicked', {marker: {size: 16, color: 'rgba(0,0,0,0)', line: {color: '#000', width: 3}}}),
   ];
   const layout = {
-    margin: {l: 30, r: 10, t: 10, b: 30}, dragmode: currentDrag(), hovermode: 'closest', showlegend: false,
-    xaxis: {zeroline: false, showgrid: false}, yaxis: {zeroline: false, showgrid: false},
-    annotations: clusterAnnotations(M), uirevision: M.collection + M.method,
+    width: L.width, height: L.height, showlegend: false, hovermode: false, dragmode: false,
+    margin: {l: size.l, t: size.t, r: L.width - size.l - size.w, b: L.height - size.t - size.h, pad: 0},
+    paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(0,0,0,0)',
+    xaxis: {range: L.xaxis.range.slice(), visible: false, fixedrange: true},
+    yaxis: {range: L.yaxis.range.slice(), visible: false, fixedrange: true},
   };
-  const plot = $('map-plot');
-  await Plotly.react(plot, traces, layout, {responsive: true, displaylogo: false, scrollZoom: true});
-  drawLegend(colouring.legend || []);
-  if (!plot.dataset.wired) wireMap(plot);
-  await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-  S.mapDrawn = true;
-  if (S.results.length) highlightResults(S.results, S.queryLabel);
-  if (S.clicked !== null) drawNeighbours(S.clicked, S.neighbourRows || []);
+  await Plotly.react($('map-overlay'), traces, layout, {staticPlot: true, displayModeBar: false});
+}
+
+function syncOverlay() {
+  const L = $('map-plot')._fullLayout;
+  if (!L || !$('map-overlay')._fullLayout) return;
+  const size = L._size;
+  Plotly.relayout($('map-overlay'), {
+    'xaxis.range': L.xaxis.range.slice(), 'yaxis.range': L.yaxis.range.slice(), width: L.width, height: L.height,
+    margin: {l: size.l, t: size.t, r: L.width - size.l - size.w, b: L.height - size.t - size.h, pad: 0},
+  });
+}
+
+function overlay(update) {  // {name: {x, y}}
+  const names = Object.keys(update);
+  return Plotly.restyle($('map-overlay'), {x: names.map((n) => update[n].x), y: names.map((n) => update[n].y)},
+    names.map((n) => OVERLAY.indexOf(n)));
 }
 
 function drawLegend(entries) {
@@ -317,6 +351,9 @@ function wireMap(plot) {
     showSelection(rows);
   });
   plot.on('plotly_deselect', () => showSelection([]));
+  plot.on('plotly_relayouting', syncOverlay);
+  plot.on('plotly_relayout', syncOverlay);
+  window.addEventListener('resize', () => setTimeout(syncOverlay, 50));
 }
 
 const thumbCache = new Map();
@@ -384,7 +421,7 @@ function drawNeighbours(row, rows) {
   const lines = {x: [], y: []};
   rows.forEach((r) => { lines.x.push(S.map.x[row], S.map.x[r], null); lines.y.push(S.map.y[row], S.map.y[r], null); });
   const near = rowsXY(rows), here = rowsXY([row]);
-  Plotly.restyle($('map-plot'), {x: [lines.x, near.x, here.x], y: [lines.y, near.y, here.y]}, [1, 2, 6]);
+  overlay({'neighbour lines': lines, neighbours: near, clicked: here});
 }
 
 function showSelection(rows) {
@@ -442,7 +479,7 @@ async function search(event) {
   };
   const found = await api(`/v1/collections/${enc(S.current)}/search`, body);
   S.lastFetchMs = performance.now() - started;
-  showResults(found.data || [], query);
+  await showResults(found.data || [], query);
   await new Promise((resolve) => requestAnimationFrame(resolve));
   S.lastSearchMs = performance.now() - started;
   S.searches += 1;
@@ -465,7 +502,8 @@ function showResults(results, label) {
     return li;
   }));
   if (!results.length) list.replaceChildren(el('li', 'no results'));
-  if (S.mapDrawn) highlightResults(results, label);
+  if (S.mapDrawn) return highlightResults(results, label);
+  return null;
 }
 
 function highlightResults(results, label) {
@@ -479,10 +517,7 @@ function highlightResults(results, label) {
   const qx = near.length ? near.reduce((s, r, i) => s + weights[i] * S.map.x[r], 0) / total : null;
   const qy = near.length ? near.reduce((s, r, i) => s + weights[i] * S.map.y[r], 0) / total : null;
   S.queryPoint = near.length ? [qx, qy] : null;
-  Plotly.restyle($('map-plot'), {
-    x: [all.x, first.x, near.length ? [qx] : []],
-    y: [all.y, first.y, near.length ? [qy] : []],
-  }, [3, 4, 5]);
+  return overlay({results: all, 'first result': first, query: near.length ? {x: [qx], y: [qy]} : {x: [], y: []}});
 }
 
 async function searchImage(file) {
