@@ -90,11 +90,17 @@ def test_kill_loop_index_reembed_drop(tmp_path, sentences, wordllama, run_cli):
             elif code != 0:
                 assert code == 130, err
                 last = err.strip().splitlines()[-1]
-                assert last.startswith("interrupted (Ctrl-C): ") and "run the same command again" in last, err
+                assert last.startswith("interrupted (Ctrl-C)"), err
+                assert "run the same command again" in last or "while starting: nothing was written" in last, err
                 interrupted_lines.append(last)
             check_store(store_path, expected_news, bystander, run_cli)
         code, _, err = finish(start(store_path, *args))  # the rerun completes it
-        assert code == 0, err
+        if code == 2 and command == "reembed":  # a run before finished it: only then "already exists"
+            assert "already exists" in err and "copy" in Store(store_path).names(), err
+        elif code == 2 and command == "drop":  # a run before finished it
+            assert "there is no collection 'victim'" in err and "victim" not in Store(store_path).problems(), err
+        else:
+            assert code == 0, err
         check_store(store_path, expected_news, bystander, run_cli)
     assert any("kept" in line and "items" in line for line in interrupted_lines), interrupted_lines
 

@@ -1,7 +1,7 @@
 """One writer per collection at a time, across processes: a lock file next to the collection.
 
 Every change to a collection (each ingest commit, its create, the ANN update at the end of an ingest,
-`drop`, and the whole of a `reembed` into it) runs while holding `<store>/_embedlab/<name>.lock`.
+`drop`, and the whole of a `reembed` into it) runs while holding `<store>/<name>.lock` (beside the table `<name>.lance`).
 Readers (search, info, listing) never take it: LanceDB commits are atomic and every read sees one
 committed version.
 

@@ -108,7 +108,7 @@ class Store:
                 self._told.add(name)
                 self.on_wait(message)
 
-        return hold(self.path / SIDE / f"{name}.lock", name, self.wait, tell)
+        return hold(self.path / f"{name}.lock", name, self.wait, tell)  # beside the table, NAME.lance
 
     def table_exists(self, name: str) -> bool:
         """Whether the LanceDB table `name` is on disk (a local store: one folder per table)."""
