@@ -82,8 +82,7 @@ class Ingest:
         self.show_progress = show_progress
         self.summary = IngestSummary(collection.name)
         self.encoder: Encoder = collection.encoder
-        self.base_ann: AnnIndex | None = None
-        self.added: list[tuple[list[str], np.ndarray]] = []
+        self.base_ann: AnnIndex | None = None  # extended batch by batch; no vectors are kept besides it
 
     def run(self, records: Records, total: int | None = None) -> IngestSummary:
         """Embed and upsert every record of `records()`; returns the summary."""
@@ -92,7 +91,7 @@ class Ingest:
         started = time.perf_counter()
         if not self.encoder.fitted:
             self.encoder.fit(r.text for r in records() if r.text and r.text.strip())
-        self.base_ann = collection.engine.fresh_ann() if collection.exists else None
+        self.base_ann = collection.engine.base_ann() if collection.exists else None
         stream = records()
         with tqdm(total=total, desc=f"indexing {collection.name}", unit="item", disable=not self.show_progress) as bar:
             while chunk := list(islice(stream, self.batch_size)):
@@ -146,14 +145,12 @@ class Ingest:
         summary.long_texts += int(encoder.last_stats.get("long_texts", 0))
         summary.texts_without_known_words += int(encoder.last_stats.get("texts_without_known_words", 0))
         keys = list(changed)
-        if self.base_ann is not None:
-            new = [i for i, key in enumerate(keys) if key not in known]
-            self.added.append(([keys[i] for i in new], vectors[new]))
         batch = self._arrow_batch(keys, list(changed.values()), vectors)
         if not collection.exists:
             self._create(batch)
         collection.table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all().execute(batch)
         collection.engine.forget()
+        collection.engine.extend_ann(self.base_ann, keys, vectors)
 
     def _create(self, batch: pa.Table) -> None:
         """Create the table and write the recipe; the first batch's columns are the collection's columns."""
@@ -230,7 +227,7 @@ class Ingest:
             table.create_index("text", config=FTS(), replace=True)
         else:
             table.optimize()
-        self.collection.engine.update_ann(self.base_ann, self.added, changed=self.summary.updated > 0)
+        self.collection.engine.update_ann(self.base_ann)
 
 
 def reembed(
