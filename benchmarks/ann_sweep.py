@@ -7,6 +7,7 @@ Recall@10 is against exact search (numpy) on the same data.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable
@@ -34,6 +35,13 @@ def best_rate(fn: Callable[[], None], count: int, repeats: int = 3) -> float:
         fn()
         best = min(best, time.perf_counter() - start)
     return count / best
+
+
+def rss_mib() -> float:
+    for line in open("/proc/self/status").read().splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def load_average() -> str:
@@ -124,7 +132,10 @@ def sweep(
     efs: tuple[int, ...] = (32, 48, 64, 96, 128, 192, 256),
     k: int = 10,
 ) -> list[tuple]:
-    """Print and return (variant, ef, q/s single, recall@10, q/s batch 100, build s) for each setting."""
+    """Print and return (variant, ef, q/s single, recall@10, q/s batch 100, build s) for each setting.
+
+    B/vector is the growth of the process's RSS while the index was built, divided by the vectors: what
+    the index holds beyond the float32 matrix it was given (which the caller keeps)."""
     import faiss
 
     faiss.omp_set_num_threads(1)
@@ -133,9 +144,12 @@ def sweep(
     variants = builders(vectors.shape[1])
     for name in names or list(variants):
         build = variants[name]
-        started = time.perf_counter()
+        search = batch = one = many = None  # let the previous index go before measuring this one
+        gc.collect()
+        started, before = time.perf_counter(), rss_mib()
         faiss.omp_set_num_threads(os.cpu_count() or 1)
         search, batch = build(vectors)
+        per_vector = (rss_mib() - before) * 2**20 / len(vectors)
         faiss.omp_set_num_threads(1)
         built = time.perf_counter() - started
         for ef in efs:
@@ -149,7 +163,7 @@ def sweep(
             rows.append((name, ef, rate, recall(found, truth), batch_rate, built))
             print(
                 f"  {name:32} ef {ef:4}: {rate:7,.0f} q/s  recall@10 {rows[-1][3]:.4f}  batch-100 {batch_rate:7,.0f} q/s"
-                f"  (built in {built:.0f}s; {load_average()})",
+                f"  (built in {built:.0f}s, {per_vector:,.0f} B/vector; {load_average()})",
                 flush=True,
             )
     return rows

@@ -34,10 +34,22 @@ def rss(field):
 profile = sys.argv[5] == "profile"
 if profile:
     tracemalloc.start(8)
+import os
+if os.environ.get("BENCH_SESSION"):  # experiment: LanceDB caches bounded to BENCH_SESSION MiB each
+    import lancedb
+    size = int(os.environ["BENCH_SESSION"]) * 2**20
+    connect = lancedb.connect
+    lancedb.connect = lambda *a, **k: connect(*a, session=lancedb.Session(size, size), **k)
+trim = None
+if os.environ.get("BENCH_TRIM"):  # experiment: hand freed heap back to the OS after each batch
+    import ctypes
+    trim = ctypes.CDLL("libc.so.6").malloc_trim
 samples, snapshots = [], []
 write_chunk = ingest.Ingest._write_chunk
 def sampled(self, chunk):
     write_chunk(self, chunk)
+    if trim:
+        trim(0)
     samples.append(rss("VmRSS"))
     if profile and len(samples) in (max(1, int(sys.argv[6]) // 10), int(sys.argv[6])):
         snapshots.append(tracemalloc.take_snapshot())

@@ -127,7 +127,7 @@ def test_search_many_equals_looping_search(indexed, wordllama, sentences):
         looped = [indexed.search(t, k=7, mode=mode, where=where) for t in texts]
         assert [[r.id for r in rs] for rs in many] == [[r.id for r in rs] for rs in looped]
         assert [r.score for rs in many for r in rs] == pytest.approx([r.score for rs in looped for r in rs], abs=1e-5)
-        assert all(len(rs) == 7 for rs in many)
+        assert mode == "keyword" or all(len(rs) == 7 for rs in many)
     vectors = wordllama.encode(texts, normalize=True)
     assert [[r.id for r in rs] for rs in indexed.search_many(vectors, k=3)] == [
         [r.id for r in indexed.search(v, k=3)] for v in vectors

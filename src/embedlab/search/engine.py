@@ -64,7 +64,7 @@ class SearchEngine:
         self._ann: AnnIndex | None = None
         self._ann_loaded: tuple[int, int] | None = None
         self._rows: tuple[int, int] | None = None  # (table version, its row count)
-        self._masks: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._masks: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
 
     # ---- data ------------------------------------------------------------------------------
     @property
@@ -123,9 +123,12 @@ class SearchEngine:
         if ann is not None:
             if where is None:
                 return _pairs(*ann.search_many(queries, k))
-            mask, labels = self._mask(ann, where)
+            mask, labels, kept = self._mask(ann, where)
             if len(labels) <= FILTER_EXACT_ROWS:
-                return _exact(ann.ids[labels], ann.vectors_of(labels), queries, k)
+                if kept is None:  # the kept rows' vectors, copied once per filter and table version
+                    kept = ann.vectors_of(labels)
+                    self._masks[(where, self.table.version, len(ann.ids))] = (mask, labels, kept)
+                return _exact(ann.ids[labels], kept, queries, k)
             ef = filtered_ef(k, len(labels) / max(ann.count, 1))
             return _pairs(*ann.search_many(queries, k, ef=ef, allowed=mask))
         if where is None:
@@ -135,8 +138,9 @@ class SearchEngine:
             ids, vectors = self._arrays(data)
         return _exact(ids, vectors, queries, k)
 
-    def _mask(self, ann: AnnIndex, where: str) -> tuple[np.ndarray, np.ndarray]:
-        """(boolean mask over the index's labels, the labels it keeps) of the rows that pass `where`."""
+    def _mask(self, ann: AnnIndex, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(boolean mask over the index's labels, the labels it keeps, their vectors if copied yet) of the
+        rows that pass `where`."""
         key = (where, self.table.version, len(ann.ids))
         if key in self._masks:
             self._masks[key] = self._masks.pop(key)  # most recently used last
@@ -147,10 +151,10 @@ class SearchEngine:
         labels.sort()
         mask = np.zeros(len(ann.ids), dtype=bool)
         mask[labels] = True
-        self._masks[key] = (mask, labels)
+        self._masks[key] = (mask, labels, None)
         while len(self._masks) > MASK_CACHE:
             self._masks.pop(next(iter(self._masks)))
-        return mask, labels
+        return mask, labels, None
 
     def keyword(self, text: str, k: int, where: str | None = None) -> Hits:
         """BM25 over the text column (LanceDB's full-text index)."""
