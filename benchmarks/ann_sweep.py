@@ -122,6 +122,8 @@ def builders(dim: int) -> dict[str, Callable]:
         "hnswlib M32 efC200": hnswlib_hnsw(32, 200),
         "usearch M16 efC200 f32": usearch_hnsw(16, 200, "f32"),
         "usearch M16 efC200 i8+rerank50": usearch_hnsw(16, 200, "i8", rerank=50),
+        "usearch M32 efC200 f32": usearch_hnsw(32, 200, "f32"),
+        "usearch M32 efC200 i8+rerank50": usearch_hnsw(32, 200, "i8", rerank=50),
     }
 
 

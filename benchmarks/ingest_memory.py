@@ -44,6 +44,8 @@ trim = None
 if os.environ.get("BENCH_TRIM"):  # experiment: hand freed heap back to the OS after each batch
     import ctypes
     trim = ctypes.CDLL("libc.so.6").malloc_trim
+if os.environ.get("BENCH_NO_LOOKUP"):  # experiment: skip the per-batch lookup of stored ids (fresh ids only)
+    ingest.Ingest._stored_fingerprints = lambda self, ids: {}
 samples, snapshots = [], []
 write_chunk = ingest.Ingest._write_chunk
 def sampled(self, chunk):

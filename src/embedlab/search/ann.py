@@ -26,9 +26,9 @@ import numpy as np
 from embedlab.io.files import write_folder
 
 LIBRARY = "hnswlib"
-HNSW_M = 16
+HNSW_M = 32
 EF_CONSTRUCTION = 200
-EF_SEARCH = 128
+EF_SEARCH = 256
 ANN_THRESHOLD = 50_000  # collections of at least this many items get an index
 GROWTH = 1.25  # capacity headroom when the index must grow (one realloc per 25% of growth)
 
