@@ -46,13 +46,33 @@ if os.environ.get("BENCH_TRIM"):  # experiment: hand freed heap back to the OS a
     trim = ctypes.CDLL("libc.so.6").malloc_trim
 if os.environ.get("BENCH_NO_LOOKUP"):  # experiment: skip the per-batch lookup of stored ids (fresh ids only)
     ingest.Ingest._stored_fingerprints = lambda self, ids: {}
-samples, snapshots = [], []
+if os.environ.get("BENCH_APPEND"):  # experiment: append instead of merge_insert (fresh ids only)
+    from embedlab.store.collection import Collection
+    table_of = Collection.table.fget
+    class Appending:
+        def __init__(self, table):
+            self._t = table
+        def __getattr__(self, name):
+            return getattr(self._t, name)
+        def merge_insert(self, on):
+            table = self._t
+            class Builder:
+                def when_matched_update_all(self):
+                    return self
+                def when_not_matched_insert_all(self):
+                    return self
+                def execute(self, batch):
+                    table.add(batch)
+            return Builder()
+    Collection.table = property(lambda self: Appending(table_of(self)))
+samples, snapshots, anon = [], [], []
 write_chunk = ingest.Ingest._write_chunk
 def sampled(self, chunk):
     write_chunk(self, chunk)
     if trim:
         trim(0)
     samples.append(rss("VmRSS"))
+    anon.append(rss("RssAnon"))
     if profile and len(samples) in (max(1, int(sys.argv[6]) // 10), int(sys.argv[6])):
         snapshots.append(tracemalloc.take_snapshot())
 ingest.Ingest._write_chunk = sampled
@@ -66,7 +86,8 @@ if len(snapshots) == 2:
     print("python heap growth after 10%:", sum(s.size_diff for s in snapshots[1].compare_to(snapshots[0], "filename")) // 2**20, "MiB", file=sys.stderr)
 tenth = max(0, len(samples) // 10 - 1)
 quarter = len(samples) // 4
-print(summary.total, samples[tenth], samples[quarter], samples[2 * quarter], samples[-1], max(samples), rss("VmHWM"))
+print(summary.total, samples[tenth], samples[quarter], samples[2 * quarter], samples[-1], max(samples), rss("VmHWM"),
+      anon[tenth], anon[-1])
 """
 
 
@@ -106,7 +127,7 @@ def main() -> None:
         seconds = time.perf_counter() - start
     if result.stderr.strip():
         print("\n".join(line for line in result.stderr.splitlines() if "growth" in line))
-    total, tenth, q1, q2, last, stream_peak, peak = (int(x) for x in result.stdout.split())
+    total, tenth, q1, q2, last, stream_peak, peak, anon_tenth, anon_last = (int(x) for x in result.stdout.split())
     print(
         f"{args.lines:,} lines ({size:,.0f} MiB) -> {total:,} items in {seconds:,.0f}s "
         f"({total / seconds:,.0f} items/s, wordllama, batch {args.batch_size})"
@@ -114,6 +135,10 @@ def main() -> None:
     print(
         f"RSS while streaming, after 10% / 25% / 50% / 100% of the batches: {tenth:,} / {q1:,} / {q2:,} / {last:,} MiB "
         f"(max {stream_peak:,}); end / 10% = {last / tenth:.2f}x"
+    )
+    print(
+        f"of which anonymous memory (heap; the rest is file pages mapped from the table): {anon_tenth:,} -> "
+        f"{anon_last:,} MiB, end / 10% = {anon_last / anon_tenth:.2f}x"
     )
     built = " (includes the HNSW build, streamed from the table)" if args.ann else " (HNSW build skipped: --ann)"
     print(f"peak RSS of the whole run: {peak:,} MiB{built}")
