@@ -65,6 +65,21 @@ if os.environ.get("BENCH_APPEND"):  # experiment: append instead of merge_insert
                     table.add(batch)
             return Builder()
     Collection.table = property(lambda self: Appending(table_of(self)))
+if os.environ.get("BENCH_NO_ENCODE"):  # experiment: vectors from a hash instead of wordllama
+    import numpy as np
+    from embedlab.encoders.wordllama import WordLlamaEncoder
+    def fake(self, texts, batch_size, show_progress):
+        rng = np.random.default_rng(len(texts))
+        return rng.normal(size=(len(texts), self.dim)).astype(np.float32)
+    WordLlamaEncoder._encode = fake
+if os.environ.get("BENCH_CLEAR_CACHE"):  # experiment: empty the tokenizer's word cache after each batch
+    from embedlab.encoders.wordllama import WordLlamaEncoder
+    encode = WordLlamaEncoder._encode
+    def cleared(self, texts, batch_size, show_progress):
+        out = encode(self, texts, batch_size, show_progress)
+        self.model.tokenizer.model._clear_cache()
+        return out
+    WordLlamaEncoder._encode = cleared
 samples, snapshots, anon = [], [], []
 write_chunk = ingest.Ingest._write_chunk
 def sampled(self, chunk):
