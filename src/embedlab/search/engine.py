@@ -26,8 +26,9 @@ MASK_CACHE = 8  # filters whose row masks are kept (per table version)
 
 
 def filtered_ef(k: int, kept: float) -> int:
-    """efSearch for a graph walk that only returns rows passing a filter that keeps `kept` of them:
-    the walk must collect about 1/kept times more candidates to find the same number of passing ones."""
+    """efSearch for a graph walk that only returns rows passing a filter that keeps `kept` of them: the
+    walk steps over about 1/kept rejected rows per accepted one, so its candidate list is widened, by
+    1/sqrt(kept) (a compromise between recall and time), up to 2,048."""
     return int(min(max(EF_SEARCH, k) / max(kept, 1e-3) ** 0.5, 2048))
 
 
