@@ -24,25 +24,85 @@ from embedlab.datasets import lee_news
 
 RUNNER = """
 import os
-import sys
+import sys, tracemalloc
 from embedlab.store import Store, ingest
 
 def rss(field):
     line = [x for x in open("/proc/self/status").read().splitlines() if x.startswith(field)][0]
     return int(line.split()[1]) // 1024
 
-samples = []
+profile = sys.argv[5] == "profile"
+if profile:
+    tracemalloc.start(8)
+import os
+if os.environ.get("BENCH_SESSION"):  # experiment: LanceDB caches bounded to BENCH_SESSION MiB each
+    import lancedb
+    size = int(os.environ["BENCH_SESSION"]) * 2**20
+    connect = lancedb.connect
+    lancedb.connect = lambda *a, **k: connect(*a, session=lancedb.Session(size, size), **k)
+trim = None
+if os.environ.get("BENCH_TRIM"):  # experiment: hand freed heap back to the OS after each batch
+    import ctypes
+    trim = ctypes.CDLL("libc.so.6").malloc_trim
+if os.environ.get("BENCH_NO_LOOKUP"):  # experiment: skip the per-batch lookup of stored ids (fresh ids only)
+    ingest.Ingest._stored_fingerprints = lambda self, ids: {}
+if os.environ.get("BENCH_APPEND"):  # experiment: append instead of merge_insert (fresh ids only)
+    from embedlab.store.collection import Collection
+    table_of = Collection.table.fget
+    class Appending:
+        def __init__(self, table):
+            self._t = table
+        def __getattr__(self, name):
+            return getattr(self._t, name)
+        def merge_insert(self, on):
+            table = self._t
+            class Builder:
+                def when_matched_update_all(self):
+                    return self
+                def when_not_matched_insert_all(self):
+                    return self
+                def execute(self, batch):
+                    table.add(batch)
+            return Builder()
+    Collection.table = property(lambda self: Appending(table_of(self)))
+if os.environ.get("BENCH_NO_ENCODE"):  # experiment: vectors from a hash instead of wordllama
+    import numpy as np
+    from embedlab.encoders.wordllama import WordLlamaEncoder
+    def fake(self, texts, batch_size, show_progress):
+        rng = np.random.default_rng(len(texts))
+        return rng.normal(size=(len(texts), self.dim)).astype(np.float32)
+    WordLlamaEncoder._encode = fake
+if os.environ.get("BENCH_CLEAR_CACHE"):  # experiment: empty the tokenizer's word cache after each batch
+    from embedlab.encoders.wordllama import WordLlamaEncoder
+    encode = WordLlamaEncoder._encode
+    def cleared(self, texts, batch_size, show_progress):
+        out = encode(self, texts, batch_size, show_progress)
+        self.model.tokenizer.model._clear_cache()
+        return out
+    WordLlamaEncoder._encode = cleared
+samples, snapshots, anon = [], [], []
 write_chunk = ingest.Ingest._write_chunk
 def sampled(self, chunk):
     write_chunk(self, chunk)
+    if trim:
+        trim(0)
     samples.append(rss("VmRSS"))
+    anon.append(rss("RssAnon"))
+    if profile and len(samples) in (max(1, int(sys.argv[6]) // 10), int(sys.argv[6])):
+        snapshots.append(tracemalloc.take_snapshot())
 ingest.Ingest._write_chunk = sampled
 if sys.argv[4] == "no-ann":
     os.environ["EMBEDLAB_ANN_THRESHOLD"] = str(10**12)
 collection = Store(sys.argv[1]).create("big", "wordllama")
 summary = collection.add_file(sys.argv[2], batch_size=int(sys.argv[3]))
+if len(snapshots) == 2:
+    for stat in snapshots[1].compare_to(snapshots[0], "traceback")[:8]:
+        print("growth", stat, "|", " <- ".join(str(f) for f in stat.traceback[:4]), file=sys.stderr)
+    print("python heap growth after 10%:", sum(s.size_diff for s in snapshots[1].compare_to(snapshots[0], "filename")) // 2**20, "MiB", file=sys.stderr)
+tenth = max(0, len(samples) // 10 - 1)
 quarter = len(samples) // 4
-print(summary.total, samples[quarter], samples[2 * quarter], samples[-1], max(samples), rss("VmHWM"))
+print(summary.total, samples[tenth], samples[quarter], samples[2 * quarter], samples[-1], max(samples), rss("VmHWM"),
+      anon[tenth], anon[-1])
 """
 
 
@@ -51,6 +111,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--ann", action="store_true", help="also build the HNSW index at the end (slow at 1M)")
+    parser.add_argument("--profile", action="store_true", help="tracemalloc: where the Python heap grows after 10%%")
     args = parser.parse_args()
     sentences = []
     for record in lee_news():
@@ -71,21 +132,30 @@ def main() -> None:
                 str(path),
                 str(args.batch_size),
                 "ann" if args.ann else "no-ann",
+                "profile" if args.profile else "-",
+                str(-(-args.lines // args.batch_size)),
             ],
             capture_output=True,
             text=True,
             check=True,
         )
         seconds = time.perf_counter() - start
-    total, q1, q2, last, stream_peak, peak = (int(x) for x in result.stdout.split())
+    if result.stderr.strip():
+        print("\n".join(line for line in result.stderr.splitlines() if "growth" in line))
+    total, tenth, q1, q2, last, stream_peak, peak, anon_tenth, anon_last = (int(x) for x in result.stdout.split())
     print(
         f"{args.lines:,} lines ({size:,.0f} MiB) -> {total:,} items in {seconds:,.0f}s "
         f"({total / seconds:,.0f} items/s, wordllama, batch {args.batch_size})"
     )
     print(
-        f"RSS while streaming, after 25% / 50% / 100% of the batches: {q1:,} / {q2:,} / {last:,} MiB (max {stream_peak:,})"
+        f"RSS while streaming, after 10% / 25% / 50% / 100% of the batches: {tenth:,} / {q1:,} / {q2:,} / {last:,} MiB "
+        f"(max {stream_peak:,}); end / 10% = {last / tenth:.2f}x"
     )
-    built = " (includes the HNSW build, which holds all vectors twice)" if args.ann else " (HNSW build skipped: --ann)"
+    print(
+        f"of which anonymous memory (heap; the rest is file pages mapped from the table): {anon_tenth:,} -> "
+        f"{anon_last:,} MiB, end / 10% = {anon_last / anon_tenth:.2f}x"
+    )
+    built = " (includes the HNSW build, streamed from the table)" if args.ann else " (HNSW build skipped: --ann)"
     print(f"peak RSS of the whole run: {peak:,} MiB{built}")
 
 

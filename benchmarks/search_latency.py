@@ -1,160 +1,254 @@
-"""Semantic search latency and recall@10 at 100,000 vectors of dim 384, through the Collection API.
+"""Semantic search at 100,000 vectors: an HNSW library/parameter sweep, then embedlab's own search through
+the Collection API (single queries, batches of 100, filters), against exact search and LanceDB's flat search.
 
-Compares, in one run: embedlab's exact search (numpy over the stored vectors), embedlab's HNSW index
-(faiss, built beside the LanceDB table) and LanceDB's own flat vector search as the peer; plus keyword
-(BM25) and hybrid latency. Vectors: all-MiniLM-L6-v2 embeddings of ~2,300 real sentences from the Lee
-corpus, spread into 100,000 points that stay on the data's manifold: each point mixes two random real
-sentence vectors (weight 0.5-1.0 on the first) plus a little Gaussian noise, then is normalised
-(embedding 100k texts with minilm would take ~15 minutes on 2 cores). Queries are fresh minilm
-embeddings of 200 held-out sentences.
+Two data sets, each with recall@10 measured against exact search (numpy) on the same data in the same run:
 
-    .venv/bin/python benchmarks/search_latency.py [--n 100000] [--queries 200]
+- `mixed` (near-duplicate heavy, the old README data): all-MiniLM-L6-v2 embeddings of ~2,100 real
+  sentences of the Lee corpus, spread into 100,000 points that each mix two random sentence vectors
+  (weight 0.5-1.0 on the first) plus a little Gaussian noise; every query has dozens of near-duplicates.
+  Queries: minilm embeddings of 200 held-out sentences. 384 dimensions.
+- `real`: 100,000 distinct real texts from the corpora gensim ships (benchmarks/bench_data.py), embedded
+  with wordllama (256 dimensions; minilm did not fit the time on this shared machine). Queries: 200
+  further distinct texts.
+
+The machine is shared: every variant is measured in the same run, single-query speed is the best of
+several repeats, and the load average is printed beside each figure.
+
+    .venv/bin/python benchmarks/search_latency.py [--n 100000] [--queries 200] [--data mixed,real] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import resource
+import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from embedlab import load
-from embedlab.datasets import lee_news
-from embedlab.encoders import Encoder, l2_normalize
-from embedlab.search import ann as ann_module
-from embedlab.search import engine as engine_module
-from embedlab.search import top_k
-from embedlab.store import Record, Store
+sys.path.insert(0, str(Path(__file__).parent))
+
+import ann_sweep  # noqa: E402
+import bench_data  # noqa: E402
+
+from embedlab import load  # noqa: E402
+from embedlab.datasets import lee_news  # noqa: E402
+from embedlab.encoders import Encoder, l2_normalize  # noqa: E402
+from embedlab.search import ann as ann_module  # noqa: E402
+from embedlab.search import engine as engine_module  # noqa: E402
+from embedlab.store import Record, Store  # noqa: E402
+
+SELECTIVITY = {"50%": "bucket < 500", "10%": "bucket < 100", "1%": "bucket < 10", "0.1%": "bucket < 1"}
 
 
 class TableEncoder(Encoder):
-    """Looks up precomputed vectors by text ('item-N'); real minilm vectors for queries."""
+    """Looks up precomputed vectors by text ('item-N'); a real encoder for anything else."""
 
-    name = "minilm-precomputed"
+    name = "precomputed"
 
-    def __init__(self, vectors: np.ndarray, minilm: Encoder) -> None:
+    def __init__(self, vectors: np.ndarray, real: Encoder) -> None:
         super().__init__()
         self.vectors = vectors
-        self.minilm = minilm
+        self.real = real
 
     @property
     def dim(self) -> int:
         return self.vectors.shape[1]
 
     def identity(self) -> dict[str, Any]:
-        return {"model": "precomputed minilm vectors (benchmark)"}
+        return {"model": "precomputed vectors (benchmark)"}
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         if all(t.startswith("item-") for t in texts):
             return self.vectors[[int(t.split("-")[1].split()[0]) for t in texts]]
-        return self.minilm.encode(texts)
+        return self.real.encode(texts)
 
 
-def sentences() -> list[str]:
+def lee_sentences() -> list[str]:
     out = []
     for record in lee_news():
         out += [s for s in re.split(r"(?<=[.!?])\s+", record.text) if len(s.split()) > 4]
     return list(dict.fromkeys(out))
 
 
-def timed(fn, repeats: int) -> float:
-    start = time.perf_counter()
-    for i in range(repeats):
-        fn(i)
-    return (time.perf_counter() - start) / repeats
+def mixed_data(n: int, n_queries: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray, Encoder]:
+    minilm = load("minilm")
+    texts = lee_sentences()
+    base_texts, query_texts = texts[: len(texts) - n_queries], texts[-n_queries:]
+    cache = bench_data.CACHE / f"lee-minilm-{len(texts)}.npy"
+    if cache.exists():
+        encoded = np.load(cache)
+    else:
+        encoded = minilm.encode(texts, batch_size=64, normalize=True)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, encoded, allow_pickle=False)
+    base, queries = encoded[: len(base_texts)], encoded[len(base_texts) :]
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, len(base), n)
+    partners = rng.integers(0, len(base), n)
+    weight = rng.uniform(0.5, 1.0, (n, 1)).astype(np.float32)
+    noise = rng.normal(0, 0.01, (n, base.shape[1])).astype(np.float32)
+    vectors = l2_normalize(weight * base[picks] + (1 - weight) * base[partners] + noise).astype(np.float32)
+    words = [t.split()[:12] for t in base_texts]
+    return [" ".join(words[p]) for p in picks], vectors, query_texts, queries.astype(np.float32), minilm
+
+
+def real_data(n: int, n_queries: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray, Encoder]:
+    texts, vectors = bench_data.real_vectors(n)
+    query_texts = bench_data.real_texts(n + n_queries)[n:]
+    wordllama = load("wordllama")
+    return texts, vectors, query_texts, wordllama.encode(query_texts, normalize=True).astype(np.float32), wordllama
+
+
+def best_rate(fn, count: int, repeats: int = 5) -> float:
+    return ann_sweep.best_rate(fn, count, repeats)
+
+
+def recall_of(found: list[list[str]], truth: list[list[str]]) -> float:
+    return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True) if t]))
+
+
+def collection_run(name: str, texts, vectors, query_texts, queries, encoder) -> dict[str, Any]:
+    """Ingest into a real collection, then time its searches (single, batch of 100, filtered, peer)."""
+    n = len(vectors)
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(folder)
+        collection = store.create("bench", TableEncoder(vectors, encoder))
+        records = [Record(f"id-{i}", f"item-{i} {texts[i]}", i, {"bucket": int(i * 7919 % 1000)}) for i in range(n)]
+        started = time.perf_counter()
+        collection.add_records(lambda: iter(records), n, batch_size=5000)
+        out["ingest_s"] = time.perf_counter() - started
+        engine = collection.engine
+        ann = engine.fresh_ann()
+        assert ann is not None, "the HNSW index should exist at this size"
+        ids, stored = collection.vectors()
+        exact = ann_sweep.exact_top(stored, queries, 10)
+        truth = [[str(ids[r]) for r in row] for row in exact]
+        found = [[i for i, _ in engine.semantic(q, 10)] for q in queries]
+        out["recall"] = recall_of(found, truth)
+        out["single"] = best_rate(lambda: [engine.semantic(q, 10) for q in queries], len(queries))
+        batches = [queries[i : i + 100] for i in range(0, len(queries), 100)]
+        many = [hits for b in batches for hits in engine.semantic_many(b, 10)]
+        out["batch_recall"] = recall_of([[i for i, _ in h] for h in many], truth)
+        out["batch100"] = best_rate(lambda: [engine.semantic_many(b, 10) for b in batches], len(queries))
+        out["exact"] = best_rate(lambda: ann_sweep.exact_top(stored, queries[:50], 10), 50, 3) / 1  # numpy, 1 call
+        out["exact_single"] = best_rate(
+            lambda: [engine_module._exact(ids, stored, q[None], 10) for q in queries[:50]], 50, 3
+        )
+        lance_found = []
+
+        def lance() -> None:
+            lance_found.clear()
+            for q in queries[:20]:
+                got = collection.table.search(q).metric("cosine").limit(10).select(["id"]).to_arrow()
+                lance_found.append(got["id"].to_pylist())
+
+        out["lance"] = best_rate(lance, 20, 2)
+        out["lance_recall"] = recall_of(lance_found, truth[:20])
+        # filtered: the engine's rule, and both paths forced, at each selectivity
+        bucket = (np.arange(n) * 7919) % 1000
+        rows_bucket = bucket[[int(str(i).split("-")[1]) for i in ids]]
+        filtered = {}
+        for share, where in SELECTIVITY.items():
+            limit = int(where.split("<")[1])
+            keep = np.flatnonzero(rows_bucket < limit)
+            truth_f = [[str(ids[keep[r]]) for r in row] for row in ann_sweep.exact_top(stored[keep], queries, 10)]
+            engine.semantic(queries[0], 10, where)  # the filter's mask is computed once per table version
+            started = time.perf_counter()
+            engine_module.MASK_CACHE, saved = 0, engine_module.MASK_CACHE
+            engine._masks.clear()
+            engine.semantic(queries[0], 10, where)
+            first = time.perf_counter() - started
+            engine_module.MASK_CACHE = saved
+            engine.semantic(queries[0], 10, where)
+            row = {"rows": len(keep), "first_ms": first * 1e3}
+            for label, exact_rows in (("auto", engine_module.FILTER_EXACT_ROWS), ("graph", 0), ("exact", 10**12)):
+                # the forced paths run on 30 queries: a graph walk under a 0.1% filter visits most of the graph
+                some = queries if label == "auto" else queries[:30]
+                engine_module.FILTER_EXACT_ROWS, saved_rows = exact_rows, engine_module.FILTER_EXACT_ROWS
+                got = [[i for i, _ in engine.semantic(q, 10, where)] for q in some]
+                rate = best_rate(lambda w=where, s=some: [engine.semantic(q, 10, w) for q in s], len(some), 2)
+                engine_module.FILTER_EXACT_ROWS = saved_rows
+                row[label] = (rate, recall_of(got, truth_f[: len(some)]))
+            filtered[share] = row
+        out["filtered"] = filtered
+        out["api"] = {
+            mode: best_rate(lambda m=mode: [collection.search(t, k=10, mode=m) for t in query_texts[:30]], 30, 2)
+            for mode in ("semantic", "keyword", "hybrid")
+        }
+        out["api_many"] = best_rate(lambda: collection.search_many(query_texts[:100], k=10), 100, 2)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--data", default="mixed,real")
+    parser.add_argument("--variants", default=",".join(ann_sweep.builders(8)))
+    parser.add_argument("--efs", default="32,48,64,96,128,192,256")
+    parser.add_argument("--no-sweep", action="store_true")
+    parser.add_argument("--no-collection", action="store_true")
     args = parser.parse_args()
-    minilm = load("minilm")
-    texts = sentences()
-    base_texts, query_texts = texts[: len(texts) - args.queries], texts[-args.queries :]
-    print(f"encoding {len(base_texts)} real sentences and {len(query_texts)} queries with minilm ...")
-    base = minilm.encode(base_texts, batch_size=64)
-    queries = minilm.encode(query_texts, batch_size=64)
-    rng = np.random.default_rng(0)
-    picks = rng.integers(0, len(base), args.n)
-    partners = rng.integers(0, len(base), args.n)
-    weight = rng.uniform(0.5, 1.0, (args.n, 1)).astype(np.float32)
-    noise = rng.normal(0, 0.01, (args.n, base.shape[1])).astype(np.float32)
-    vectors = l2_normalize(weight * base[picks] + (1 - weight) * base[partners] + noise)
-
-    with tempfile.TemporaryDirectory() as folder:
-        store = Store(folder)
-        collection = store.create("bench", TableEncoder(vectors, minilm))
-        words = [t.split()[:12] for t in base_texts]
-        records = [
-            Record(f"id-{i}", f"item-{i} " + " ".join(words[picks[i]]), i, {"group": int(i % 10)})
-            for i in range(args.n)
-        ]
-        started = time.perf_counter()
-        collection.add_records(lambda: iter(records), len(records), show_progress=True, batch_size=5000)
-        ingest = time.perf_counter() - started
-        print(f"ingest: {args.n:,} items in {ingest:.1f}s ({args.n / ingest:,.0f} items/s, includes FTS + HNSW build)")
-
-        ids, stored = collection.vectors()
-        exact_sets = [{str(ids[r]) for r in top_k(stored, q, 10)[0]} for q in queries]
-        ann = collection.engine.fresh_ann()
-        default_ef = ann_module.EF_SEARCH
-        assert ann is not None, "the HNSW index should exist at this size"
-        ann_sets = [{i for i, _ in collection.engine.semantic(q, 10)} for q in queries]
-        recall_ann = np.mean([len(a & e) / 10 for a, e in zip(ann_sets, exact_sets, strict=True)])
-
-        t_ann = timed(lambda i: collection.engine.semantic(queries[i], 10), len(queries))
-        sweep = []
-        for ef in (64, 128, 256, 512):
-            ann_module.EF_SEARCH = ef
-            found = [{str(i) for i in ann.search(q, 10)[0]} for q in queries]
-            seconds = timed(lambda i: ann.search(queries[i], 10), len(queries))
-            sweep.append((ef, seconds, np.mean([len(a & e) / 10 for a, e in zip(found, exact_sets, strict=True)])))
-        ann_module.EF_SEARCH = default_ef
-        collection.engine._ann = None
-        original = engine_module.AnnIndex.load
-        engine_module.AnnIndex.load = staticmethod(lambda folder: None)  # force the exact path
-        t_exact = timed(lambda i: collection.engine.semantic(queries[i], 10), len(queries))
-        engine_module.AnnIndex.load = original
-        lance_n = min(20, len(queries))
-        lance_sets = []
-
-        def lance_query(i: int) -> None:
-            found = (
-                collection.table.search(queries[i]).metric("cosine").limit(10).select(["id", "_distance"]).to_arrow()
-            )
-            lance_sets.append(set(found["id"].to_pylist()))
-
-        t_lance = timed(lance_query, lance_n)
-        recall_lance = np.mean([len(a & e) / 10 for a, e in zip(lance_sets, exact_sets, strict=False)])
-        t_keyword = timed(lambda i: collection.search(query_texts[i], k=10, mode="keyword"), 50)
-        t_hybrid = timed(lambda i: collection.search(query_texts[i], k=10, mode="hybrid"), 50)
-        t_semantic_api = timed(lambda i: collection.search(query_texts[i], k=10), 50)
-
+    efs = tuple(int(x) for x in args.efs.split(","))
     print(
-        "HNSW efSearch sweep (index only): "
-        + ", ".join(f"ef {ef}: {1 / sec:,.0f} q/s recall {rec:.3f}" for ef, sec, rec in sweep)
+        f"HNSW used by embedlab: {ann_module.LIBRARY} M={ann_module.HNSW_M} efConstruction="
+        f"{ann_module.EF_CONSTRUCTION} efSearch={ann_module.EF_SEARCH}; {os.cpu_count()} CPUs; "
+        f"{ann_sweep.load_average()}"
     )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nsemantic top-10 over {args.n:,} x {vectors.shape[1]} vectors, {len(queries)} queries")
-    print(f"{'method':34} {'ms/query':>9} {'queries/s':>10} {'recall@10':>10}")
-    rows = [
-        ("embedlab HNSW (faiss)", t_ann, recall_ann),
-        ("embedlab exact (numpy)", t_exact, 1.0),
-        ("LanceDB flat search (peer)", t_lance, recall_lance),
-    ]
-    for name, seconds, recall in rows:
-        print(f"{name:34} {seconds * 1e3:9.2f} {1 / seconds:10,.0f} {recall:10.3f}")
-    print(f"\nHNSW vs LanceDB flat: {t_lance / t_ann:,.0f}x faster;  exact vs LanceDB flat: {t_lance / t_exact:,.0f}x")
+    for data in args.data.split(","):
+        texts, vectors, query_texts, queries, encoder = (mixed_data if data == "mixed" else real_data)(
+            args.n, args.queries
+        )
+        print(f"\n=== {data}: {len(vectors):,} x {vectors.shape[1]}, {len(queries)} queries ===", flush=True)
+        if not args.no_sweep:
+            print("sweep (index only; single-query q/s best of 3 repeats; batch of 100 with the library's threads):")
+            ann_sweep.sweep(vectors, queries, args.variants.split(","), efs)
+        if args.no_collection:
+            continue
+        result = collection_run(data, texts, vectors, query_texts, queries, encoder)
+        print(
+            f"\nembedlab through the Collection ({ann_sweep.load_average()}); ingest {result['ingest_s']:.0f}s "
+            f"incl. FTS and HNSW build"
+        )
+        print(f"{'semantic top-10':40} {'queries/s':>10} {'recall@10':>10}")
+        for label, rate, rec in (
+            (f"HNSW ({ann_module.LIBRARY}), one query per call", result["single"], result["recall"]),
+            ("HNSW, search_many, batches of 100", result["batch100"], result["batch_recall"]),
+            ("exact (numpy), one query per call", result["exact_single"], 1.0),
+            ("LanceDB flat search (peer)", result["lance"], result["lance_recall"]),
+        ):
+            print(f"{label:40} {rate:10,.0f} {rec:10.3f}")
+        print(
+            f"HNSW vs LanceDB flat: {result['single'] / result['lance']:,.0f}x;  "
+            f"HNSW vs exact: {result['single'] / result['exact_single']:,.1f}x"
+        )
+        print(
+            f"\nfiltered semantic top-10 (FILTER_EXACT_ROWS={engine_module.FILTER_EXACT_ROWS:,}): "
+            "q/s and recall@10 against exact filtered search"
+        )
+        print(
+            f"{'kept':>6} {'rows':>7} {'mask ms':>8} {'embedlab rule':>20} {'graph walk + filter':>20} "
+            f"{'exact over kept rows':>22}"
+        )
+        for share, row in result["filtered"].items():
+            cells = [f"{row[x][0]:8,.0f} q/s {row[x][1]:.3f}" for x in ("auto", "graph", "exact")]
+            print(f"{share:>6} {row['rows']:7,} {row['first_ms']:8.1f} {cells[0]:>20} {cells[1]:>20} {cells[2]:>22}")
+        api = result["api"]
+        print(
+            f"\nwhole Collection.search incl. encoding the query and fetching rows: semantic "
+            f"{api['semantic']:,.0f} q/s, keyword {api['keyword']:,.0f} q/s, hybrid {api['hybrid']:,.0f} q/s; "
+            f"search_many of 100 texts: {result['api_many']:,.0f} q/s"
+        )
     print(
-        f"full Collection.search incl. encoding the query with minilm and fetching rows: "
-        f"semantic {t_semantic_api * 1e3:.1f} ms, keyword {t_keyword * 1e3:.1f} ms, hybrid {t_hybrid * 1e3:.1f} ms"
+        f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB; {ann_sweep.load_average()}"
     )
-    print(f"peak RSS {peak:,.0f} MiB")
 
 
 if __name__ == "__main__":

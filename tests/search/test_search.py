@@ -100,10 +100,10 @@ def test_ann_index_beside_the_table(store, wordllama, lee_records, monkeypatch):
     assert np.mean(recall) >= 0.95
     grown = news.add(["A new story about a cricket match in Perth."], ids=["new-1"])
     index = news.engine.fresh_ann()
-    assert grown.added == 1 and index is not None and index.index.ntotal == len(news) == len(lee_records) + 1
+    assert grown.added == 1 and index is not None and index.count == len(news) == len(lee_records) + 1
     assert news.search("cricket match in Perth", k=1)[0].id == "new-1"
-    news.add(["Changed text for an old story about bushfires."], ids=["lee-2"])  # update: full rebuild
-    rebuilt = news.engine.fresh_ann()
-    assert rebuilt is not None and rebuilt.index.ntotal == len(news) == len(lee_records) + 1
+    news.add(["Changed text for an old story about bushfires."], ids=["lee-2"])  # update: old row marked deleted
+    updated = news.engine.fresh_ann()
+    assert updated is not None and updated.count == len(news) == len(lee_records) + 1 and updated.deleted == 1
     news.table.delete("id = 'lee-3'")  # any change outside an ingest makes the index stale
     assert news.engine.fresh_ann() is None and len(news.search("fire", k=3)) == 3

@@ -40,7 +40,11 @@ def check_mode(mode: str) -> str:
 
 def top_k(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Exact cosine top-k over unit-length rows: (row indices, scores), best first."""
-    scores = vectors @ query
+    return top_k_scores(vectors @ query, k)
+
+
+def top_k_scores(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best of one row of scores: (positions, scores), best first."""
     k = min(k, len(scores))
     if k == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)

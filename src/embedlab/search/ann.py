@@ -1,27 +1,38 @@
-"""An approximate nearest-neighbour index (faiss HNSW) kept beside a collection's table.
+"""An approximate nearest-neighbour index (hnswlib HNSW) kept beside a collection's table.
 
 LanceDB is the record store; its own vector search was measured far slower than HNSW at 100k
-vectors, so large collections get this index for unfiltered semantic search. It records exactly what it
-holds: the table version it was built (or last extended) from and its number of vectors. It is used only
-while both match the table; otherwise exact search answers until the next write brings it up to date.
-The index folder is written whole or not at all (`embedlab.io.files.write_folder`), by a writer that
-holds the collection's write lock, so the version it records is the one its vectors came from.
+vectors, so large collections get this index for semantic search. hnswlib was chosen over faiss and
+usearch from the sweep in `benchmarks/search_latency.py` (the fastest single query at recall@10 >= 0.99
+on both benchmark data sets), and because it can remove a point (`mark_deleted`), filter during the
+graph walk, and grow in place (its storage is one block that `realloc` extends), so an upsert needs no
+rebuild and extending a 1M-vector index never holds a second copy of it.
+
+The index records exactly what it holds: the table version it was built (or last extended) from and its
+number of live vectors. It is used only while both match the table; otherwise exact search answers until
+the next write brings it up to date. The index folder is written whole or not at all
+(`embedlab.io.files.write_folder`), by a writer that holds the collection's
+write lock, so the version it records is the one its vectors came from.
+
+Rows of the graph are labels 0..n-1; `ids[label]` is the item id, `""` for a deleted row.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from embedlab.io.files import write_folder
 
+LIBRARY = "hnswlib"
 HNSW_M = 32
-EF_CONSTRUCTION = 80
+EF_CONSTRUCTION = 200
 EF_SEARCH = 256
 ANN_THRESHOLD = 50_000  # collections of at least this many items get an index
+GROWTH = 1.25  # capacity headroom when the index must grow (one realloc per 25% of growth)
 THRESHOLD_ENV = "EMBEDLAB_ANN_THRESHOLD"  # overrides ANN_THRESHOLD (tests and stress runs use a small one)
 
 
@@ -53,71 +64,156 @@ def recorded(folder: Path) -> tuple[int, int] | str:
 
 
 class AnnIndex:
-    """faiss IndexHNSWFlat over unit vectors with inner product, plus the id of each row."""
+    """hnswlib Index over unit vectors with inner product, plus the id of each label."""
 
-    def __init__(self, index: object, ids: np.ndarray, table_version: int) -> None:
+    def __init__(self, index: object, ids: np.ndarray, table_version: int, deleted: int = 0) -> None:
         self.index = index
-        self.ids = ids
+        self.ids = np.asarray(ids, dtype=object)
         self.table_version = table_version
+        self.deleted = deleted
+        self._labels: dict[str, int] | None = None
 
     @property
     def count(self) -> int:
-        return len(self.ids)
+        """Live vectors (deleted rows excluded)."""
+        return len(self.ids) - self.deleted
+
+    @property
+    def labels(self) -> dict[str, int]:
+        """id -> label of every live row (built on first use)."""
+        if self._labels is None:
+            self._labels = {str(i): n for n, i in enumerate(self.ids) if i != ""}
+        return self._labels
 
     def matches(self, table_version: int, rows: int) -> bool:
         """Whether this index holds exactly the vectors of that table version."""
         return self.table_version == table_version and self.count == rows
 
     @classmethod
-    def build(cls, vectors: np.ndarray, ids: np.ndarray, table_version: int) -> AnnIndex:
-        import faiss
+    def empty(cls, dim: int, capacity: int, table_version: int) -> AnnIndex:
+        import hnswlib
 
-        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = EF_CONSTRUCTION
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        return cls(index, np.asarray(ids).astype(str), table_version)
+        index = hnswlib.Index(space="ip", dim=dim)
+        index.init_index(max_elements=max(capacity, 1), ef_construction=EF_CONSTRUCTION, M=HNSW_M)
+        index.set_ef(EF_SEARCH)
+        return cls(index, np.empty(0, dtype=object), table_version)
 
-    def add(self, vectors: np.ndarray, ids: np.ndarray) -> None:
-        """Insert more unit vectors (new items) into the graph."""
-        if len(ids):
-            self.index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-            self.ids = np.concatenate([self.ids.astype(str), np.asarray(ids).astype(str)])
+    @classmethod
+    def build(
+        cls, batches: Iterable[tuple[np.ndarray, np.ndarray]], dim: int, rows: int, table_version: int
+    ) -> AnnIndex:
+        """Build from (ids, vectors) batches, e.g. streamed from the table: only one batch is held besides
+        the index itself."""
+        ann = cls.empty(dim, rows, table_version)
+        for ids, vectors in batches:
+            ann.upsert(np.asarray(ids), vectors)
+        return ann
+
+    def upsert(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Insert new items; an id already present has its old row deleted first (its vector changed)."""
+        if not len(ids):
+            return
+        ids = np.asarray(ids).astype(str)
+        labels = self.labels if len(self.ids) else {}
+        old = [labels.pop(i) for i in ids if i in labels]
+        for label in old:
+            self.index.mark_deleted(label)
+            self.ids[label] = ""
+        self.deleted += len(old)
+        start = len(self.ids)
+        needed = start + len(ids)
+        if needed > self.index.get_max_elements():
+            self.index.resize_index(max(needed, int(self.index.get_max_elements() * GROWTH)))
+        new_labels = np.arange(start, needed)
+        self.index.add_items(np.ascontiguousarray(vectors, dtype=np.float32), new_labels)
+        self.ids = np.concatenate([self.ids, np.asarray(ids, dtype=object)])
+        if self._labels is not None:
+            self._labels.update(zip(ids.tolist(), new_labels.tolist(), strict=True))
+
+    def search_many(
+        self, queries: np.ndarray, k: int, ef: int | None = None, allowed: np.ndarray | None = None
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per query: (ids, scores) of the k best live rows, best first. `allowed` (a boolean mask over
+        labels) restricts the walk's results to those rows (hnswlib's filter)."""
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        k = min(k, self.count)
+        if k == 0:
+            return [np.empty(0, dtype=object)] * len(queries), [np.empty(0, dtype=np.float32)] * len(queries)
+        self.index.set_ef(max(ef or EF_SEARCH, k))
+        test = None if allowed is None else allowed.__getitem__
+        try:
+            labels, distances = self.index.knn_query(queries, k=k, filter=test, num_threads=1 if test else -1)
+        except RuntimeError:  # fewer than k reachable rows pass the filter
+            return self._search_each(queries, k, test)
+        return [self.ids[row] for row in labels], [1.0 - row for row in distances]
+
+    def _search_each(self, queries: np.ndarray, k: int, test: object) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        ids, scores = [], []
+        for query in queries:
+            for want in range(k, 0, -1):
+                try:
+                    labels, distances = self.index.knn_query(query, k=want, filter=test, num_threads=1)
+                    break
+                except RuntimeError:
+                    continue
+            else:
+                labels, distances = np.empty((1, 0), dtype=np.int64), np.empty((1, 0), dtype=np.float32)
+            ids.append(self.ids[labels[0]])
+            scores.append(1.0 - distances[0])
+        return ids, scores
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(ids, scores) of the k best rows, best first."""
-        import faiss
+        ids, scores = self.search_many(query.reshape(1, -1), k)
+        return ids[0], scores[0]
 
-        params = faiss.SearchParametersHNSW(efSearch=max(EF_SEARCH, 2 * k))
-        scores, rows = self.index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
-        keep = rows[0] >= 0
-        return self.ids[rows[0][keep]], scores[0][keep]
+    def vectors_of(self, labels: np.ndarray) -> np.ndarray:
+        """The stored vectors of some rows (hnswlib keeps them, unquantised)."""
+        if not len(labels):
+            return np.zeros((0, self.index.dim), dtype=np.float32)
+        return np.asarray(self.index.get_items(np.asarray(labels), return_type="numpy"), dtype=np.float32)
 
     def save(self, folder: Path) -> None:
         """Write the index, its ids and what it holds into `folder`, replacing it whole."""
-        import faiss
 
         def fill(temp: Path) -> None:
-            faiss.write_index(self.index, str(temp / "hnsw.faiss"))
+            self.index.save_index(str(temp / "hnsw.bin"))
             np.save(temp / "ids.npy", self.ids.astype(str), allow_pickle=False)
-            meta = {"table_version": self.table_version, "count": self.count}
+            meta = {
+                "library": LIBRARY,
+                "table_version": self.table_version,
+                "count": self.count,
+                "rows": len(self.ids),
+                "deleted": self.deleted,
+                "dim": int(self.index.dim),
+                "M": HNSW_M,
+                "ef_construction": EF_CONSTRUCTION,
+            }
             (temp / "index.json").write_text(json.dumps(meta), encoding="utf-8")
 
         write_folder(folder, overwrite=True, fill=fill)
 
     @classmethod
     def load(cls, folder: Path) -> AnnIndex | None:
-        """The saved index, or None when there is none or it cannot be read or is inconsistent."""
-        import faiss
+        """The saved index, or None when there is none, it cannot be read, it is of another library (an
+        older faiss index: rebuilt by the next write) or it is inconsistent."""
+        import hnswlib
 
-        meta = recorded(folder)
-        if isinstance(meta, str):
+        if isinstance(recorded(folder), str):  # missing or damaged index.json: exact search answers
             return None
-        version, count = meta
         try:
+            meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+            if meta.get("library") != LIBRARY:
+                return None
+            version, count, deleted = int(meta["table_version"]), int(meta["count"]), int(meta["deleted"])
             ids = np.load(folder / "ids.npy", allow_pickle=False)
-            index = faiss.read_index(str(folder / "hnsw.faiss"))
+            if len(ids) != count + deleted or int(np.count_nonzero(ids == "")) != deleted:
+                return None
+            index = hnswlib.Index(space="ip", dim=int(meta["dim"]))
+            index.load_index(str(folder / "hnsw.bin"), max_elements=len(ids))
         except (OSError, ValueError, RuntimeError, KeyError, TypeError):
             return None
-        if index.ntotal != len(ids) or len(ids) != count:
+        if index.element_count != len(ids):
             return None
-        return cls(index, ids, version)
+        index.set_ef(EF_SEARCH)
+        return cls(index, ids.astype(object), version, deleted)

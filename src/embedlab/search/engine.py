@@ -12,13 +12,42 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from embedlab.errors import EmbedlabError
-from embedlab.search import reciprocal_rank_fusion, top_k
-from embedlab.search.ann import AnnIndex, ann_threshold, recorded
+from embedlab.search import reciprocal_rank_fusion, top_k_scores
+from embedlab.search.ann import EF_SEARCH, LIBRARY, AnnIndex, ann_threshold, recorded
 
 Hits = list[tuple[str, float]]
 HYBRID_POOL = 50  # each ranking fused by hybrid search holds max(HYBRID_POOL, 4 k) items
+FILTER_EXACT_ROWS = 5_000  # a filter keeping at most this many rows is searched exactly (measured crossover)
+BUILD_BATCH = 20_000  # rows read from the table per step while building the index
+MASK_CACHE = 8  # filters whose row masks are kept (per table version)
+
+
+def filtered_ef(k: int, kept: float) -> int:
+    """efSearch for a graph walk that only returns rows passing a filter that keeps `kept` of them: the
+    walk steps over about 1/kept rejected rows per accepted one, so its candidate list is widened, by
+    1/sqrt(kept) (a compromise between recall and time), up to 2,048."""
+    return int(min(max(EF_SEARCH, k) / max(kept, 1e-3) ** 0.5, 2048))
+
+
+def _pairs(ids: list[np.ndarray], scores: list[np.ndarray]) -> list[Hits]:
+    return [
+        [(str(i), float(s)) for i, s in zip(row_ids, row_scores, strict=True)]
+        for row_ids, row_scores in zip(ids, scores, strict=True)
+    ]
+
+
+def _exact(ids: np.ndarray, vectors: np.ndarray, queries: np.ndarray, k: int) -> list[Hits]:
+    """Exact cosine top-k of each query over `vectors` (one matrix product for the batch)."""
+    out = []
+    for start in range(0, len(queries), 64):
+        scores = queries[start : start + 64] @ vectors.T
+        for row in scores:
+            order, best = top_k_scores(row, k)
+            out.append([(str(ids[r]), float(s)) for r, s in zip(order, best, strict=True)])
+    return out
 
 
 def sql_string(value: str) -> str:
@@ -34,6 +63,9 @@ class SearchEngine:
         self.ann_folder = ann_folder
         self._matrix: tuple[int, np.ndarray, np.ndarray] | None = None
         self._ann: AnnIndex | None = None
+        self._ann_loaded: tuple[int, int] | None = None
+        self._rows: tuple[int, int] | None = None  # (table version, its row count)
+        self._masks: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray, np.ndarray | None]] = {}
 
     # ---- data ------------------------------------------------------------------------------
     @property
@@ -75,18 +107,55 @@ class SearchEngine:
 
     # ---- searches ------------------------------------------------------------------------------
     def semantic(self, query: np.ndarray, k: int, where: str | None = None) -> Hits:
-        """Cosine top-k: through the ANN index when it is fresh and there is no filter, else exact."""
+        """Cosine top-k of one query vector (see `semantic_many`)."""
+        return self.semantic_many(np.asarray(query, dtype=np.float32).reshape(1, -1), k, where)[0]
+
+    def semantic_many(self, queries: np.ndarray, k: int, where: str | None = None) -> list[Hits]:
+        """Cosine top-k of each row of `queries`, in one batched index call.
+
+        Without a filter: the ANN index when it is fresh, else exact. With a filter and a fresh index, the
+        filter is turned into a mask over the index's rows (cached per filter and table version); a filter
+        that keeps at most `FILTER_EXACT_ROWS` rows is answered exactly over just those rows' vectors, a
+        broader one by walking the graph with the mask (hnswlib's filter), with efSearch raised as the
+        filter gets narrower (`filtered_ef`). Without a fresh index a filter is answered exactly.
+        """
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        ann = self.fresh_ann()
+        if ann is not None:
+            if where is None:
+                return _pairs(*ann.search_many(queries, k))
+            mask, labels, kept = self._mask(ann, where)
+            if len(labels) <= FILTER_EXACT_ROWS:
+                if kept is None:  # the kept rows' vectors, copied once per filter and table version
+                    kept = ann.vectors_of(labels)
+                    self._masks[(where, self.table.version, len(ann.ids))] = (mask, labels, kept)
+                return _exact(ann.ids[labels], kept, queries, k)
+            ef = filtered_ef(k, len(labels) / max(ann.count, 1))
+            return _pairs(*ann.search_many(queries, k, ef=ef, allowed=mask))
         if where is None:
-            ann = self.fresh_ann()
-            if ann is not None:
-                ids, scores = ann.search(query, k)
-                return [(str(i), float(s)) for i, s in zip(ids, scores, strict=True)]
             ids, vectors = self.vectors()
         else:
             data = self.table.search().where(where).select(["id", "vector"]).limit(None).to_arrow()
             ids, vectors = self._arrays(data)
-        rows, scores = top_k(vectors, query, k)
-        return [(str(ids[r]), float(s)) for r, s in zip(rows, scores, strict=True)]
+        return _exact(ids, vectors, queries, k)
+
+    def _mask(self, ann: AnnIndex, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(boolean mask over the index's labels, the labels it keeps, their vectors if copied yet) of the
+        rows that pass `where`."""
+        key = (where, self.table.version, len(ann.ids))
+        if key in self._masks:
+            self._masks[key] = self._masks.pop(key)  # most recently used last
+            return self._masks[key]
+        found = self.table.search().where(where).select(["id"]).limit(None).to_arrow()["id"].to_pylist()
+        lookup = ann.labels
+        labels = np.fromiter((lookup[i] for i in found if i in lookup), dtype=np.int64)
+        labels.sort()
+        mask = np.zeros(len(ann.ids), dtype=bool)
+        mask[labels] = True
+        self._masks[key] = (mask, labels, None)
+        while len(self._masks) > MASK_CACHE:
+            self._masks.pop(next(iter(self._masks)))
+        return mask, labels, None
 
     def keyword(self, text: str, k: int, where: str | None = None) -> Hits:
         """BM25 over the text column (LanceDB's full-text index)."""
@@ -103,32 +172,39 @@ class SearchEngine:
     ) -> Hits:
         """Weighted reciprocal rank fusion of the semantic and keyword rankings."""
         pool = max(HYBRID_POOL, 4 * k)
-        semantic = self.semantic(query, pool, where)
-        keyword = self.keyword(text, pool, where)
+        return self.fuse(self.semantic(query, pool, where), self.keyword(text, pool, where), k, weights)
+
+    @staticmethod
+    def fuse(semantic: Hits, keyword: Hits, k: int, weights: tuple[float, float] = (1.0, 1.0)) -> Hits:
+        """The best k of two rankings fused by weighted RRF."""
         fused = reciprocal_rank_fusion([[i for i, _ in semantic], [i for i, _ in keyword]], list(weights))
         return fused[:k]
 
     # ---- the ANN index ---------------------------------------------------------------------------
     def fresh_ann(self) -> AnnIndex | None:
-        """The saved ANN index when it holds exactly the current table's vectors, else None.
-
-        Another process may have saved a newer index since this one was loaded: when the loaded one does
-        not match, the small index.json on disk says whether loading the saved one is worth it.
-        """
-        version, rows = self.table.version, self.table.count_rows()
-        if self._ann is not None and self._ann.matches(version, rows):
-            return self._ann
-        if recorded(self.ann_folder) != (version, rows):
-            return None
-        self._ann = AnnIndex.load(self.ann_folder)
-        if self._ann is not None and self._ann.matches(version, rows):
-            return self._ann
+        """The saved ANN index when it holds exactly the current table's vectors, else None."""
+        stamp = self._ann_stamp()
+        if self._ann is None or stamp != self._ann_loaded:  # none yet, or another process saved a newer one
+            self._ann, self._ann_loaded = AnnIndex.load(self.ann_folder), stamp
+        if self._ann is not None:
+            version = self.table.version
+            if self._rows is None or self._rows[0] != version:  # a version's row count never changes
+                self._rows = (version, self.table.count_rows())
+            if self._ann.matches(version, self._rows[1]):
+                return self._ann
         return None
+
+    def _ann_stamp(self) -> tuple[int, int] | None:
+        try:
+            meta = (self.ann_folder / "index.json").stat()
+        except OSError:
+            return None
+        return meta.st_mtime_ns, meta.st_ino
 
     def ann_state(self) -> str:
         """One line: whether the ANN index is used, and if not, why."""
         if self.fresh_ann() is not None:
-            return "hnsw (faiss), up to date"
+            return f"hnsw ({LIBRARY}), up to date"
         meta = recorded(self.ann_folder)
         if meta == "missing":
             return f"none (exact search; built at {ann_threshold():,} items)"
@@ -143,32 +219,48 @@ class SearchEngine:
             f"{version}); {later}"
         )
 
-    def update_ann(self, base: AnnIndex | None, added: list[tuple[list[str], np.ndarray]], changed: bool) -> None:
-        """Bring the ANN index up to date after a write.
+    def base_ann(self) -> AnnIndex | None:
+        """The fresh index an ingest may extend, or None (the ingest's end then rebuilds it if needed)."""
+        return self.fresh_ann()
 
-        `base` is the index that was fresh before the write; when the write only added items (`changed`
-        is False) those are inserted into it, else (HNSW cannot remove points) it is rebuilt from the table.
-        Collections under the threshold have no index. The caller holds the collection's write lock, so
-        the table does not change while the index is made and the version it records is the right one.
+    def extend_ann(self, base: AnnIndex | None, ids: list[str], vectors: np.ndarray) -> None:
+        """Put items just committed (new or with changed vectors) into the index an ingest extends.
+
+        Called after each batch's commit, so the in-memory index is never ahead of a table version it
+        claims; it is saved (with the final table version) only by `update_ann`. Nothing is kept besides
+        the index itself, so extending a large index holds no second copy of the vectors.
+        """
+        if base is not None and len(ids):
+            base.upsert(np.asarray(ids), vectors)
+
+    def update_ann(self, base: AnnIndex | None) -> None:
+        """Bring the ANN index up to date at the end of an ingest.
+
+        `base` is the index that was fresh before the ingest, already extended with every batch it wrote
+        (`extend_ann`); else the index is built from the table, streamed in batches. Collections under the
+        threshold have no index. The caller holds the collection's write lock, so the table does not change
+        while the index is made and the version it records is the right one.
         """
         rows = self.table.count_rows()
+        self._masks.clear()
         if rows < ann_threshold():
             if self.ann_folder.exists():
                 shutil.rmtree(self.ann_folder)
             self._ann = None
             return
-        if base is not None and not changed:
-            for ids, vectors in added:
-                base.add(vectors, np.asarray(ids))
-            base.table_version = self.table.version
-            index = base
-        else:
-            ids, vectors = self.vectors()
-            index = AnnIndex.build(vectors, ids, self.table.version)
-            self._matrix = None  # the index holds its own copy; searches use it from now on
-        if index.count != rows:  # another writer changed the table meanwhile: rebuild from what is there
-            ids, vectors = self.vectors()
-            index = AnnIndex.build(vectors, ids, self.table.version)
-            self._matrix = None
+        index = base
+        if index is None or index.count != rows:  # none yet, or another writer changed the table meanwhile
+            self._ann = index = None  # let the old graph go before the new one is built
+            index = self.build_ann()
+        index.table_version = self.table.version
         index.save(self.ann_folder)
-        self._ann = index
+        self._ann, self._ann_loaded = index, self._ann_stamp()
+
+    def build_ann(self) -> AnnIndex:
+        """A new index of the whole table, read in batches (the table's vectors are never all in memory
+        besides the index)."""
+        self._matrix = None
+        version, rows = self.table.version, self.table.count_rows()
+        reader = self.table.search().select(["id", "vector"]).limit(None).to_batches(BUILD_BATCH)
+        batches = (self._arrays(pa.Table.from_batches([batch])) for batch in reader)
+        return AnnIndex.build(batches, self.dim, rows, version)

@@ -22,7 +22,7 @@ from embedlab.io.files import write_json
 from embedlab.io.records import MAX_CHARS, Record, count_items, read_records
 from embedlab.search import SearchResult, check_k, check_mode
 from embedlab.search.ann import ann_threshold
-from embedlab.search.engine import SearchEngine, sql_string
+from embedlab.search.engine import HYBRID_POOL, SearchEngine, sql_string
 from embedlab.store import recipe as recipes
 from embedlab.store.ingest import FILE_HASH, OWN_COLUMNS, WRITE_BATCH, Ingest, IngestSummary, Records
 from embedlab.store.store import CONFIG, PARTIAL_CONFIG, unfinished
@@ -303,6 +303,77 @@ class Collection:
         else:
             hits = self.engine.hybrid(query, vector, k, where, weights)  # type: ignore[arg-type]
         return self._results(hits)
+
+    def search_many(
+        self,
+        queries: Sequence[str] | np.ndarray,
+        k: int = 5,
+        mode: str = "semantic",
+        where: str | None = None,
+        weights: tuple[float, float] = (1.0, 1.0),
+    ) -> list[list[SearchResult]]:
+        """`search` for many queries at once: one result list per query, in order.
+
+        `queries` is a list of texts or a 2-D array of query vectors (one per row, semantic mode). Texts are
+        embedded in one batch and the semantic part is one batched index (or matrix) call, so this is much
+        faster per query than looping `search`; the results are the same.
+        """
+        check_k(k)
+        check_mode(mode)
+        where = self.check_where(where)
+        if isinstance(queries, str):
+            raise EmbedlabError(
+                "queries must be a list of texts, not one text.", "pass [text] or use search().", param="queries"
+            )
+        if isinstance(queries, np.ndarray):
+            if mode != "semantic":
+                raise UnsupportedInputError(
+                    f"{mode} search needs text queries, not vectors.",
+                    "search vectors with mode='semantic'.",
+                    param="mode",
+                )
+            vectors = np.asarray(queries, dtype=np.float32)
+            dim = self.recipe.get("dim")
+            if vectors.ndim != 2 or (isinstance(dim, int) and vectors.shape[1] != dim):
+                raise EmbedlabError(
+                    f"the query vectors have shape {vectors.shape}; collection {self.name!r} needs (n, {dim}).",
+                    "pass a 2-D array with one query vector per row, made by the collection's own model.",
+                    param="queries",
+                )
+            texts: list[str] = []
+        else:
+            texts = list(queries)
+            for i, text in enumerate(texts):
+                if not isinstance(text, str) or not text.strip():
+                    raise EmbedlabError(
+                        f"query {i} is empty or not a text: {text!r}.", "pass non-empty texts.", param="queries"
+                    )
+            vectors = None
+            if mode != "keyword" and texts:
+                encoder = self.encoder
+                if not encoder.supports_text:
+                    from embedlab.encoders.image import text_refused
+
+                    raise text_refused(encoder.name, texts[0])
+                vectors = encoder.encode(texts)
+        count = len(texts) if vectors is None else len(vectors)
+        if count == 0:
+            return []
+        if mode == "semantic":
+            ranked = self.engine.semantic_many(vectors, k, where)  # type: ignore[arg-type]
+        elif mode == "keyword":
+            ranked = [self.engine.keyword(text, k, where) for text in texts]
+        else:
+            pool = max(HYBRID_POOL, 4 * k)
+            semantic = self.engine.semantic_many(vectors, pool, where)  # type: ignore[arg-type]
+            ranked = [
+                self.engine.fuse(sem, self.engine.keyword(text, pool, where), k, weights)
+                for sem, text in zip(semantic, texts, strict=True)
+            ]
+        rows = self._rows(list(dict.fromkeys(i for hits in ranked for i, _ in hits)))
+        return [
+            [SearchResult(i, float(s), rows[i].text, rows[i].metadata) for i, s in hits if i in rows] for hits in ranked
+        ]
 
     def _query_vector(self, query: Any, mode: str) -> np.ndarray | None:
         """Check the query against the mode and the model's capabilities, and embed it (None for keyword)."""
