@@ -44,7 +44,9 @@ def test_openai_client_float_and_base64_equal_encode(openai_client, model, reque
 
 
 def test_base64_is_little_endian_float32(api, wordllama):
-    body = api.post("/v1/embeddings", json={"model": "wordllama", "input": TEXTS[0], "encoding_format": "base64"}).json()
+    body = api.post(
+        "/v1/embeddings", json={"model": "wordllama", "input": TEXTS[0], "encoding_format": "base64"}
+    ).json()
     import base64
 
     vector = np.frombuffer(base64.b64decode(body["data"][0]["embedding"]), dtype="<f4")
@@ -110,7 +112,9 @@ def test_32_concurrent_clients_get_their_own_vectors(server, api, wordllama):
             barrier.wait()
             rows = []
             for text in texts:  # several requests each, so they overlap with the others
-                body = c.post("/v1/embeddings", json={"model": "wordllama", "input": [text], "encoding_format": "float"})
+                body = c.post(
+                    "/v1/embeddings", json={"model": "wordllama", "input": [text], "encoding_format": "float"}
+                )
                 assert body.status_code == 200, body.text
                 rows.append(body.json()["data"][0]["embedding"])
             return np.array(rows)

@@ -43,7 +43,7 @@ def serve(
             "--long-text", help="Texts over a model's limit: window, truncate or error (per request: long_text)."
         ),
     ] = "window",
-    cors_origin: Annotated[
+    cors_origins: Annotated[
         list[str] | None,
         typer.Option("--cors-origin", help="Allow browser calls from this origin (repeatable; off by default)."),
     ] = None,
@@ -84,7 +84,7 @@ def serve(
         allow_writes=allow_writes,
         max_models=max_models,
         long_text=long_text,
-        cors_origins=cors_origin or (),
+        cors_origins=cors_origins or (),
         explorer=explorer,
         max_items=max_items,
         max_chars=max_chars,
