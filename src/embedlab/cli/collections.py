@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,8 +21,20 @@ from embedlab.cli.common import (
     print_json,
 )
 from embedlab.errors import EmbedlabError
-from embedlab.search import SearchResult
-from embedlab.store import IngestSummary, Store, reembed
+
+if TYPE_CHECKING:  # the store (lancedb, pyarrow) is imported when a command runs
+    from embedlab.search import SearchResult
+    from embedlab.store import IngestSummary
+
+ServerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        envvar="EMBEDLAB_SERVER",
+        help="Ask a running `embedlab serve` at this URL (key from $EMBEDLAB_API_KEY) instead of opening the store.",
+        show_default=False,
+    ),
+]
 
 collections_app = typer.Typer(
     help="List collections, show one (info NAME) or delete one (drop NAME).", invoke_without_command=True
@@ -58,6 +70,8 @@ def index(
     as_json: JsonOption = False,
 ) -> None:
     """Embed a file (or a folder of images) into a collection. Re-running it updates items by id, never duplicates."""
+    from embedlab.store import Store
+
     target = Store(store).create(collection, model, **model_options(pooling, long_text))
     if file.is_dir() or image_column:
         from embedlab.images import index_images
@@ -150,6 +164,7 @@ def search(
     mode: Annotated[str, typer.Option(help="semantic (cosine), keyword (BM25) or hybrid (RRF of both).")] = "semantic",
     where: Annotated[str | None, typer.Option(help='SQL filter on metadata, e.g. "year > 2000".')] = None,
     weights: Annotated[str, typer.Option(help="Hybrid weights SEMANTIC,KEYWORD.")] = "1,1",
+    server: ServerOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -162,6 +177,16 @@ def search(
         pair = ()
     if len(pair) != 2:
         raise EmbedlabError(f"--weights must be two numbers like 1,0.5, got {weights!r}.")
+    if server:
+        from embedlab.serve.client import search as remote_search
+
+        if image is not None:
+            raise EmbedlabError("--image does not go through --server.", "leave out --server to search by image.")
+        results = remote_search(server, collection, query or "", k, mode, where, (pair[0], pair[1]))
+        print_results(results, f"{mode} search in {collection} at {server}: {query!r}", as_json)
+        return
+    from embedlab.store import Store
+
     target = query if image is None else image
     results = (
         Store(store).collection(collection).search(target, k=k, mode=mode, where=where, weights=(pair[0], pair[1]))
@@ -176,10 +201,19 @@ def similar(
     item_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the item to find neighbours of.")],
     k: Annotated[int, typer.Option("-k", "--k", help="Number of results.")] = 5,
     where: Annotated[str | None, typer.Option(help="SQL filter on metadata.")] = None,
+    server: ServerOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Items most like item ID (content-based recommendation); the item itself is left out."""
+    if server:
+        from embedlab.serve.client import similar as remote_similar
+
+        results = remote_similar(server, collection, item_id, k, where)
+        print_results(results, f"most similar to {item_id!r} in {collection} at {server}", as_json)
+        return
+    from embedlab.store import Store
+
     target = Store(store).collection(collection)
     results = target.similar(item_id, k=k, where=where)
     print_results(results, f"most similar to {item_id!r} in {collection}", as_json)
@@ -188,6 +222,8 @@ def similar(
 @collections_app.callback()
 def collections_list(ctx: typer.Context, store: StoreOption = None, as_json: JsonOption = False) -> None:
     """List the collections of the store."""
+    from embedlab.store import Store
+
     if ctx.invoked_subcommand is not None:
         return
     opened = Store(store)
@@ -215,6 +251,8 @@ def collections_info(
     as_json: JsonOption = False,
 ) -> None:
     """Size, model, recipe, columns and indexes of one collection."""
+    from embedlab.store import Store
+
     info = Store(store).collection(name).info()
     if as_json:
         print_json(info)
@@ -239,6 +277,8 @@ def collections_drop(
     as_json: JsonOption = False,
 ) -> None:
     """Delete a collection and its files."""
+    from embedlab.store import Store
+
     opened = Store(store)
     opened.collection(name)
     if not yes and not typer.confirm(f"delete collection {name!r} from {opened.path}?"):
@@ -261,6 +301,8 @@ def reembed_command(
     as_json: JsonOption = False,
 ) -> None:
     """Copy a collection's items into a new collection with vectors from another model."""
+    from embedlab.store import Store, reembed
+
     summary = reembed(
         Store(store), source, target, model, show_progress=not as_json, **model_options(pooling, long_text)
     )
