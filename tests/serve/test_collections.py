@@ -72,7 +72,7 @@ def test_similar_item_and_where(api):
         ("post", "/v1/collections/..%2F..%2Fetc/search", {"query": "a"}, 404),  # no route: never a path
         ("post", "/v1/collections/..news/search", {"query": "a"}, 400),
         ("get", "/v1/collections/.hidden", None, 400),
-        ("post", "/v1/collections/news/items", {"items": [{"text": "x"}], "model": "minilm"}, 409),
+        ("post", "/v1/collections/news/items", {"items": [{"text": "x"}], "model": "tfidf"}, 409),
     ],
 )
 def test_bad_requests_are_clear_errors(api, method, path, body, status):

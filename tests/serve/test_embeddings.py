@@ -131,7 +131,7 @@ def test_32_concurrent_clients_get_their_own_vectors(server, api, wordllama):
 
 
 def test_health_answers_while_a_big_batch_runs(server, api):
-    texts = [f"story number {i} about the long history of a harbour town and its ships" for i in range(160)]
+    texts = [f"story number {i} about the long history of a harbour town and its ships" for i in range(96)]
     done = threading.Event()
 
     def big() -> None:

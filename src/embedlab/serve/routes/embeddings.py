@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from embedlab.serve.state import ServerState, get_state
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], dependencies=[Depends(require_key)])
 STARTED = int(time.time())
+INLINE_CHARS = 4096  # requests up to this many characters are tokenized on the event loop (a hop costs more)
 
 
 class EmbeddingRequest(BaseModel):
@@ -138,8 +140,8 @@ def check_dimensions(encoder: Encoder, dimensions: int | None) -> int | None:
     return dimensions
 
 
-@router.post("/embeddings", summary="Embed texts (OpenAI-compatible)")
-async def create_embeddings(body: EmbeddingRequest, request: Request, response: Response) -> dict[str, Any]:
+@router.post("/embeddings", summary="Embed texts (OpenAI-compatible)", response_model=None)
+async def create_embeddings(body: EmbeddingRequest, request: Request) -> Response:
     state = get_state(request)
     texts, token_lists = check_input(body.input, state)
     policy = body.long_text or state.long_text
@@ -159,7 +161,10 @@ async def create_embeddings(body: EmbeddingRequest, request: Request, response: 
     if token_lists is not None:
         texts = decode_tokens(encoder, token_lists)
     assert texts is not None
-    counts = await run_in_threadpool(encoder.count_tokens, texts)
+    if sum(len(t) for t in texts) > INLINE_CHARS:  # tokenizing a big request would hold up the event loop
+        counts = await run_in_threadpool(encoder.count_tokens, texts)
+    else:
+        counts = encoder.count_tokens(texts)
     limit = encoder.token_limit
     long = [i for i, c in enumerate(counts) if limit is not None and c > limit]
     if long and policy == "error":
@@ -185,19 +190,23 @@ async def create_embeddings(body: EmbeddingRequest, request: Request, response: 
     metrics.tokens.labels(batcher.name).inc(total)
     if long:
         metrics.long_texts.labels(batcher.name, policy).inc(len(long))
-    response.headers["X-Embedlab-Long-Texts"] = str(len(long))
-    response.headers["X-Embedlab-Windowed"] = str(len(long) if policy == "window" else 0)
-    response.headers["X-Embedlab-Truncated"] = str(len(long) if policy == "truncate" else 0)
+    headers = {
+        "X-Embedlab-Long-Texts": str(len(long)),
+        "X-Embedlab-Windowed": str(len(long) if policy == "window" else 0),
+        "X-Embedlab-Truncated": str(len(long) if policy == "truncate" else 0),
+    }
     if body.encoding_format == "base64":
         rows: list[Any] = [base64.b64encode(v.astype("<f4").tobytes()).decode("ascii") for v in vectors]
     else:
         rows = vectors.tolist()
-    return {
+    payload = {
         "object": "list",
         "data": [{"object": "embedding", "index": i, "embedding": row} for i, row in enumerate(rows)],
         "model": body.model,
         "usage": {"prompt_tokens": total, "total_tokens": total},
     }
+    # serialized here with the json module: FastAPI's default encoder visits every float in Python
+    return Response(json.dumps(payload, separators=(",", ":")), media_type="application/json", headers=headers)
 
 
 @router.get("/models", summary="List the models (OpenAI-compatible)")
