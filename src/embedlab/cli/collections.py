@@ -24,6 +24,7 @@ from embedlab.errors import EmbedlabError
 
 if TYPE_CHECKING:  # the store (lancedb, pyarrow) is imported when a command runs
     from embedlab.search import SearchResult
+    from embedlab.serve.client import RemoteResult
     from embedlab.store import IngestSummary
 
 ServerOption = Annotated[
@@ -135,7 +136,7 @@ def json_ready(result: SearchResult) -> dict[str, Any]:
     return data
 
 
-def print_results(results: list[SearchResult], title: str, as_json: bool) -> None:
+def print_results(results: list[SearchResult] | list[RemoteResult], title: str, as_json: bool) -> None:
     if as_json:
         print_json([json_ready(r) for r in results])
         return

@@ -11,6 +11,7 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from embedlab.errors import EmbedlabError, NotFoundError
@@ -51,17 +52,29 @@ def call(
         ) from None
 
 
-def results(rows: list[dict[str, Any]]) -> list[Any]:
-    """Server rows as `SearchResult`s (image thumbnails back to bytes)."""
-    from embedlab.search import SearchResult
+@dataclass
+class RemoteResult:
+    """One hit from a server, with the fields of `embedlab.search.SearchResult` (which is not imported
+    here: `embedlab.search` loads numpy, and a command that only asks a server should start fast)."""
 
+    id: str
+    score: float
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def results(rows: list[dict[str, Any]]) -> list[RemoteResult]:
+    """Server rows as results (image thumbnails back to bytes)."""
     found = []
     for row in rows:
         metadata = {
             k: base64.b64decode(v[len(DATA_URI) :]) if isinstance(v, str) and v.startswith(DATA_URI) else v
             for k, v in (row.get("metadata") or {}).items()
         }
-        found.append(SearchResult(row["id"], float(row["score"]), row["text"], metadata))
+        found.append(RemoteResult(row["id"], float(row["score"]), row["text"], metadata))
     return found
 
 
@@ -73,17 +86,17 @@ def search(
     mode: str = "semantic",
     where: str | None = None,
     weights: tuple[float, float] = (1.0, 1.0),
-) -> list[Any]:
+) -> list[RemoteResult]:
     name = urllib.parse.quote(collection, safe="")
     body = {"query": query, "k": k, "mode": mode, "where": where, "weights": list(weights)}
     return results(call(server, "POST", f"/v1/collections/{name}/search", body)["data"])
 
 
-def similar(server: str, collection: str, item_id: str, k: int = 5, where: str | None = None) -> list[Any]:
+def similar(server: str, collection: str, item_id: str, k: int = 5, where: str | None = None) -> list[RemoteResult]:
     name = urllib.parse.quote(collection, safe="")
     return results(
         call(server, "POST", f"/v1/collections/{name}/similar", {"id": item_id, "k": k, "where": where})["data"]
     )
 
 
-__all__ = ["call", "search", "similar"]
+__all__ = ["RemoteResult", "call", "search", "similar"]
