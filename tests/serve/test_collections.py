@@ -73,6 +73,7 @@ def test_similar_item_and_where(api):
         ("post", "/v1/collections/..news/search", {"query": "a"}, 400),
         ("get", "/v1/collections/.hidden", None, 400),
         ("post", "/v1/collections/news/items", {"items": [{"text": "x"}], "model": "tfidf"}, 409),
+        ("post", "/v1/collections/new/items", {"items": [{"text": "x"}], "model": "word2vec:/etc"}, 404),
     ],
 )
 def test_bad_requests_are_clear_errors(api, method, path, body, status):

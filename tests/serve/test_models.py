@@ -149,3 +149,34 @@ def test_app_refuses_bad_settings(tmp_path):
         app(tmp_path, long_text="chop")
     with pytest.raises(EmbedlabError, match="max_itemz"):
         app(tmp_path, max_itemz=3)
+
+
+def test_cors_is_off_unless_origins_are_named(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from embedlab.serve import app
+
+    preflight = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"}
+    with TestClient(app(tmp_path / "a", explorer=False)) as client:
+        answer = client.options("/v1/embeddings", headers=preflight)
+        assert "access-control-allow-origin" not in answer.headers
+    opened = app(tmp_path / "b", cors_origins=["http://localhost:3000"], explorer=False)
+    with TestClient(opened) as client:
+        answer = client.options("/v1/embeddings", headers=preflight)
+        assert answer.headers["access-control-allow-origin"] == "http://localhost:3000"
+        other = client.options("/v1/embeddings", headers={**preflight, "Origin": "http://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+
+
+def test_a_model_named_at_start_may_be_a_path(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from embedlab.encoders.transformer import bundled_minilm_path
+    from embedlab.serve import app
+
+    folder = str(bundled_minilm_path())
+    with TestClient(app(tmp_path, models=[folder], explorer=False)) as client:
+        served = client.post("/v1/embeddings", json={"model": folder, "input": "a cat"})
+        assert served.status_code == 200 and len(served.json()["data"][0]["embedding"]) == 384
+        other = client.post("/v1/embeddings", json={"model": folder + "/..", "input": "a cat"})
+        assert other.status_code == 404 and "cannot name a path" in other.json()["error"]["message"]

@@ -83,8 +83,9 @@ def app(
         limits=bounds,
         metrics=metrics,
         cors_origins=origins,
+        served=frozenset(str(m).strip() for m in models),
     )
-    preload = list(models)
+    preload = sorted(state.served)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 
 from embedlab.errors import EmbedlabError
+from embedlab.serve.errors import APIError
 from embedlab.serve.metrics import Metrics
 from embedlab.serve.models import ModelPool
 from embedlab.store import Collection, Store, check_name
@@ -57,9 +58,29 @@ class ServerState:
     limits: Limits = field(default_factory=Limits)
     metrics: Metrics = field(default_factory=Metrics)
     cors_origins: tuple[str, ...] = ()
+    served: frozenset[str] = frozenset()  # the models named at start (may be paths, hub ids ...)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
     _collections: dict[str, Collection] = field(default_factory=dict)
     _collections_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def check_model(self, name: str) -> str:
+        """Refuse a model a request may not name: requests take the registered names (`embedlab models`)
+        and the models the server was started with, never a path or hub id of their own (nothing a request
+        sends reaches a file path). Checked before anything touches the file system."""
+        from embedlab.encoders.spec import ALIASES, REGISTRY
+
+        text = name.strip() if isinstance(name, str) else ""
+        named = ALIASES.get(text, text)
+        if (named in REGISTRY and REGISTRY[named].named) or text in self.served:
+            return text
+        started = f" and the ones it was started with ({', '.join(sorted(self.served))})" if self.served else ""
+        raise APIError(
+            404,
+            f"model {name!r} is not served here. This server takes the models GET /v1/models lists{started}; "
+            "a request cannot name a path or hub id (start the server with --model NAME to serve one).",
+            param="model",
+            code="model_not_found",
+        )
 
     def collection(self, name: str) -> Collection:
         """An open collection (kept open between requests, so its model stays loaded)."""

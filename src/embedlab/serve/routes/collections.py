@@ -163,6 +163,9 @@ async def add_items(name: str, body: AddRequest, request: Request) -> dict[str, 
         if len(item.text) > state.limits.max_chars:
             raise APIError(400, f"items[{n}].text has more than {state.limits.max_chars:,} characters.", param="items")
 
+    if body.model is not None:
+        state.check_model(body.model)
+
     def run() -> dict[str, Any]:
         with state.write_lock:
             if name in state.store.names():

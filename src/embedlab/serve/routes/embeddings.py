@@ -145,7 +145,7 @@ async def create_embeddings(body: EmbeddingRequest, request: Request) -> Respons
     state = get_state(request)
     texts, token_lists = check_input(body.input, state)
     policy = body.long_text or state.long_text
-    batcher = await state.models.load(body.model)
+    batcher = await state.models.load(state.check_model(body.model))
     encoder = batcher.encoder
     if not encoder.supports_text:
         raise APIError(400, f"model {encoder.name} embeds images only.", param="model", code="unsupported_model")
