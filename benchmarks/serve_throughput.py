@@ -192,7 +192,7 @@ def main() -> None:
         except Exception as exc:  # report, don't hide: the peer is optional
             print(f"infinity-emb could not be measured: {exc}")
     elif not args.infinity:
-        print("infinity-emb is not installed (see the module docstring); only embedlab serve is measured.")
+        print("infinity-emb not measured (not installed, or --infinity ''): see the module docstring.")
 
     print(f"\nmodel {args.model}, {len(texts)} Lee sentences, one text per request; CPU threads: {os.cpu_count()}")
     print(
