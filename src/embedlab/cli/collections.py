@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -27,8 +27,21 @@ from embedlab.cli.common import (
 )
 from embedlab.errors import EmbedlabError
 from embedlab.io.records import MAX_CHARS
-from embedlab.search import SearchResult
-from embedlab.store import IngestSummary, Store, reembed
+
+if TYPE_CHECKING:  # the store (lancedb, pyarrow) is imported when a command runs
+    from embedlab.search import SearchResult
+    from embedlab.serve.client import RemoteResult
+    from embedlab.store import IngestSummary, Store
+
+ServerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        envvar="EMBEDLAB_SERVER",
+        help="Ask a running `embedlab serve` at this URL (key from $EMBEDLAB_API_KEY) instead of opening the store.",
+        show_default=False,
+    ),
+]
 
 collections_app = typer.Typer(
     help="List collections, show one (info NAME) or delete one (drop NAME).", invoke_without_command=True
@@ -99,6 +112,8 @@ def index(
 
 def writer(store: Path | None, no_wait: bool) -> Store:
     """The store as a writer opens it: waits for other writers (saying so), or fails at once with --no-wait."""
+    from embedlab.store import Store
+
     return Store(store, wait=not no_wait, on_wait=note)
 
 
@@ -141,7 +156,7 @@ def json_ready(result: SearchResult) -> dict[str, Any]:
     return data
 
 
-def print_results(results: list[SearchResult], title: str, as_json: bool) -> None:
+def print_results(results: list[SearchResult] | list[RemoteResult], title: str, as_json: bool) -> None:
     if as_json:
         print_json([json_ready(r) for r in results])
         return
@@ -170,6 +185,7 @@ def search(
     mode: Annotated[str, typer.Option(help="semantic (cosine), keyword (BM25) or hybrid (RRF of both).")] = "semantic",
     where: Annotated[str | None, typer.Option(help='SQL filter on metadata, e.g. "year > 2000".')] = None,
     weights: Annotated[str, typer.Option(help="Hybrid weights SEMANTIC,KEYWORD.")] = "1,1",
+    server: ServerOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -182,6 +198,16 @@ def search(
         pair = ()
     if len(pair) != 2:
         raise EmbedlabError(f"--weights must be two numbers like 1,0.5, got {weights!r}.")
+    if server:
+        from embedlab.serve.client import search as remote_search
+
+        if image is not None:
+            raise EmbedlabError("--image does not go through --server.", "leave out --server to search by image.")
+        results = remote_search(server, collection, query or "", k, mode, where, (pair[0], pair[1]))
+        print_results(results, f"{mode} search in {collection} at {server}: {query!r}", as_json)
+        return
+    from embedlab.store import Store
+
     target = query if image is None else image
     results = (
         Store(store).collection(collection).search(target, k=k, mode=mode, where=where, weights=(pair[0], pair[1]))
@@ -196,10 +222,19 @@ def similar(
     item_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the item to find neighbours of.")],
     k: Annotated[int, typer.Option("-k", "--k", help="Number of results.")] = 5,
     where: Annotated[str | None, typer.Option(help="SQL filter on metadata.")] = None,
+    server: ServerOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Items most like item ID (content-based recommendation); the item itself is left out."""
+    if server:
+        from embedlab.serve.client import similar as remote_similar
+
+        results = remote_similar(server, collection, item_id, k, where)
+        print_results(results, f"most similar to {item_id!r} in {collection} at {server}", as_json)
+        return
+    from embedlab.store import Store
+
     target = Store(store).collection(collection)
     results = target.similar(item_id, k=k, where=where)
     print_results(results, f"most similar to {item_id!r} in {collection}", as_json)
@@ -208,6 +243,8 @@ def similar(
 @collections_app.callback()
 def collections_list(ctx: typer.Context, store: StoreOption = None, as_json: JsonOption = False) -> None:
     """List the collections of the store; damaged or unfinished ones with what is wrong."""
+    from embedlab.store import Store
+
     if ctx.invoked_subcommand is not None:
         return
     opened = Store(store)
@@ -248,6 +285,8 @@ def collections_info(
     as_json: JsonOption = False,
 ) -> None:
     """Size, model, recipe, columns and indexes of one collection."""
+    from embedlab.store import Store
+
     info = Store(store).collection(name).info()
     if as_json:
         print_json(info)
@@ -301,6 +340,8 @@ def reembed_command(
 
     The new collection appears only when complete; run the same command again after an interrupt to finish it.
     """
+    from embedlab.store import reembed
+
     summary = reembed(
         writer(store, no_wait),
         source,

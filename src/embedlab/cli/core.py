@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
@@ -22,15 +21,15 @@ from embedlab.cli.common import (
     note,
     print_json,
 )
-from embedlab.encoders import list_models, load
 from embedlab.errors import EmbedlabError
-from embedlab.io.records import MAX_CHARS, read_records
-from embedlab.io.vectors import check_vectors_output, write_vectors
+from embedlab.io.records import MAX_CHARS
 
 
 @app.command(rich_help_panel="Create and compare")
 def models(as_json: JsonOption = False) -> None:
     """List the models embedlab can load here, with dimension, modality and offline availability."""
+    from embedlab.encoders import list_models
+
     rows = [m.as_dict() for m in list_models()]
     if as_json:
         print_json(rows)
@@ -69,6 +68,12 @@ def embed(
     as_json: JsonOption = False,
 ) -> None:
     """Embed texts given as arguments or in a file; print a preview or write the vectors to a file."""
+    import numpy as np
+
+    from embedlab.encoders import load
+    from embedlab.io.records import read_records
+    from embedlab.io.vectors import check_vectors_output, write_vectors
+
     if texts and input_file:
         raise EmbedlabError("give texts as arguments or --input FILE, not both.")
     if input_file:
@@ -132,6 +137,8 @@ def similarity(
     as_json: JsonOption = False,
 ) -> None:
     """Cosine similarity between every pair of texts, as a matrix."""
+    from embedlab.encoders import load
+
     if len(texts) < 2:
         raise EmbedlabError("similarity needs at least two texts.", 'e.g. embedlab similarity minilm "a cat" "a dog"')
     encoder = load(model, **model_options(pooling))

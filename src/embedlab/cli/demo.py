@@ -8,10 +8,8 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from embedlab import demo as demo_job
 from embedlab.cli.collections import print_results, print_summary
 from embedlab.cli.common import JsonOption, StoreOption, app, console, note, print_json
-from embedlab.store import Store
 
 
 @app.command(rich_help_panel="Start here")
@@ -21,6 +19,9 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Index 300 real news stories with all-MiniLM-L6-v2, search them three ways, recommend, compare."""
+    from embedlab import demo as demo_job
+    from embedlab.store import Store
+
     opened = Store(store)
     if not as_json:
         console.print(

@@ -9,9 +9,11 @@ import typer
 from rich.table import Table
 
 from embedlab.cli.common import JsonOption, app, console, note, print_json
-from embedlab.encoders import load
-from embedlab.images import DEFAULT_MAX_PIXELS, DEFAULT_TEMPLATE, classify_images, parse_labels
-from embedlab.images.zeroshot import check_template
+
+# the library's defaults, written here so that `--help` imports no image library (tests/cli/test_fast.py
+# checks they stay equal to embedlab.images.DEFAULT_TEMPLATE and DEFAULT_MAX_PIXELS)
+DEFAULT_TEMPLATE = "a photo of a {label}"
+DEFAULT_MAX_PIXELS = 100_000_000
 
 
 @app.command(rich_help_panel="Images")
@@ -28,6 +30,10 @@ def classify(
     as_json: JsonOption = False,
 ) -> None:
     """Zero-shot labels: the probability of each label for each image (softmax over the labels)."""
+    from embedlab.encoders import load
+    from embedlab.images import classify_images, parse_labels
+    from embedlab.images.zeroshot import check_template
+
     names = parse_labels(labels)  # options are checked before the model loads
     check_template(template)
     results, skipped = classify_images(load(model), images, names, template, max_pixels)

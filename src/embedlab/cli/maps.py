@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from embedlab.cli.common import JsonOption, StoreOption, app, note, print_json
 from embedlab.errors import EmbedlabError
-from embedlab.maps import MapSummary, compare_map, compare_sources, make_map, open_source
+
+if TYPE_CHECKING:  # the library (numpy, plotly, umap ...) is imported when a command runs
+    from embedlab.maps import MapSummary
 
 
 @app.command("map", rich_help_panel="See and evaluate")
@@ -69,6 +71,8 @@ def map_command(
     as_json: JsonOption = False,
 ) -> None:
     """Draw a map of embeddings: `embedlab map SOURCE -o map.html [--method pca|tsne|umap]`."""
+    from embedlab.maps import compare_map, compare_sources, make_map, open_source
+
     if compare is not None:
         if output is None:
             raise EmbedlabError("--compare needs an output.", "add -o compare.html (or .png).")

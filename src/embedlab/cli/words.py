@@ -3,16 +3,17 @@
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from embedlab.cli.common import JsonOption, app, console, err_console, note, print_json
 from embedlab.errors import EmbedlabError
-from embedlab.io.files import save_npy
+
+if TYPE_CHECKING:
+    import numpy as np
 
 train_app = typer.Typer(
     help="Train word2vec, fastText or doc2vec (gensim) on a corpus streamed from disk.", no_args_is_help=True
@@ -313,6 +314,8 @@ def infer(
     as_json: JsonOption = False,
 ) -> None:
     """Infer doc2vec vectors for new documents and show the nearest training documents."""
+    import numpy as np
+
     from embedlab.encoders.words import open_doc2vec
 
     if output is not None and output.suffix != ".npy":
@@ -378,7 +381,9 @@ def export_vectors(
     note(f"wrote {result['words']:,} words x {result['dim']} dims to {result['path']} ({result['format']})")
 
 
-def _save_npy(path: Path, vectors: np.ndarray) -> None:
+def _save_npy(path: Path, vectors: "np.ndarray") -> None:
+    from embedlab.io.files import save_npy
+
     path.parent.mkdir(parents=True, exist_ok=True)
     save_npy(path, vectors)
 

@@ -14,6 +14,7 @@ asking what kind of model they hold.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from embedlab.encoders.spec import ModelSpec
 
 MODALITIES = ("text", "image", "text+image")
+WORD = re.compile(r"\w+|[^\w\s]")
 
 __all__ = ["MODALITIES", "Encoder", "batched", "file_sha256", "l2_normalize", "text_pieces", "validate_texts"]
 
@@ -50,6 +52,9 @@ class Encoder(ABC):
     config_keys: ClassVar[tuple[str, ...]] = ()
     requires_fit: ClassVar[bool] = False
     word_vectors: ClassVar[bool] = False  # a text's vector is built from static per-word vectors
+    # trained so that the first d values of a vector are a good d-dim vector (Matryoshka); only such
+    # models may be asked for fewer `dimensions` (the server refuses it for every other model)
+    truncatable_dims: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.last_stats: dict[str, Any] = {}
@@ -148,6 +153,17 @@ class Encoder(ABC):
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = np.asarray(self._encode(texts, batch_size, show_progress), dtype=np.float32)
         return l2_normalize(vectors) if normalize else vectors
+
+    # ---- tokens ---------------------------------------------------------------------------------
+    @property
+    def token_limit(self) -> int | None:
+        """The most tokens one text may have before the long-text policy applies (None: no limit)."""
+        return None
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens in each text as the model counts them (special tokens not counted); words for
+        models without a tokenizer."""
+        return [len(WORD.findall(text)) for text in texts]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, modality={self.modality!r})"

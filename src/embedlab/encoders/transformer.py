@@ -9,7 +9,7 @@ Either way `last_stats` counts the texts that were affected.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +145,17 @@ class TransformerEncoder(Encoder):
         if self._weights_hash is None:
             self._weights_hash = weights_version(self.folder, self.model)
         return self._weights_hash
+
+    @property
+    def token_limit(self) -> int:
+        """Tokens of text that fit in one window (max_tokens less the special tokens)."""
+        return self.max_tokens - len(self._prefix) - len(self._suffix)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        ids = self.tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+        return [len(tokens) for tokens in ids]
 
     def windows(self, texts: list[str]) -> tuple[list[list[int]], list[int]]:
         """Token id pieces (special tokens added) and, for each piece, the index of its text."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,12 @@ class WordLlamaEncoder(Encoder):
     def token_vectors(self) -> np.ndarray:
         """The static embedding table, one row per token."""
         return self.model.embedding
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = self.model.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [len(e.ids) for e in encoded]
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         empty = sum(1 for t in texts if not t.strip())
