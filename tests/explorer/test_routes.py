@@ -115,7 +115,8 @@ def test_images_are_refused_on_a_text_collection_and_when_too_large(client):
     bomb = client.post("/explorer/api/collections/news/image", content=png_header(50_000, 50_000))
     assert bomb.status_code == 400 and "too large" in bomb.json()["error"]["message"]
     big = client.post("/explorer/api/collections/news/image", content=b"x", headers={"content-length": str(10**9)})
-    assert big.status_code == 400 and "limit" in big.json()["error"]["message"]
+    # the server's body limit (413) or the explorer's own upload limit (400) answers first
+    assert big.status_code in (400, 413) and "at most" in big.json()["error"]["message"]
     assert client.post("/explorer/api/collections/news/image", content=b"").status_code == 400
 
 
