@@ -61,11 +61,12 @@ def world(tmp_path_factory):
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every file under the store with its size and modification time."""
+    """Every file under the store with its size and modification time (the empty per-collection lock files,
+    which writers create and never delete, are not data)."""
     return {
         str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.suffix != ".lock"
     }
 
 

@@ -3,6 +3,7 @@ loopback port, and Debian's chromium driven by Playwright with every request off
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -25,7 +26,7 @@ XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 BIG = 100_000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # closed after its module: Playwright's sync API runs an event loop meanwhile
 def chromium():
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; CI installs it)")
@@ -70,8 +71,6 @@ def big_store(tmp_path_factory):
     The vectors are precomputed (embedding 100k texts would take minutes): minilm's encoder is told to return
     them for the 'item-N' texts during the ingest only; queries are embedded by the real minilm afterwards.
     """
-    import embedlab.search.ann as ann
-    import embedlab.search.engine as engine
     from embedlab import load
     from embedlab.encoders import l2_normalize
     from embedlab.store import Record, Store
@@ -89,14 +88,17 @@ def big_store(tmp_path_factory):
     store = Store(tmp_path_factory.mktemp("big") / "store")
     collection = store.create("big", encoder)
     records = [Record(f"id-{i}", f"item-{i} topic {labels[i]}", i, {"group": int(labels[i] % 7)}) for i in range(BIG)]
-    saved = ann.ANN_THRESHOLD, engine.ANN_THRESHOLD
+    saved = os.environ.get("EMBEDLAB_ANN_THRESHOLD")
     encoder._encode = table
-    ann.ANN_THRESHOLD = engine.ANN_THRESHOLD = 10**9  # no HNSW build in tests: exact search (the benchmark has it)
+    os.environ["EMBEDLAB_ANN_THRESHOLD"] = str(10**9)  # no HNSW build in tests: exact search (the benchmark has it)
     try:
         collection.add_records(lambda: iter(records), BIG, False, 20_000)
     finally:
         encoder._encode = real
-        ann.ANN_THRESHOLD, engine.ANN_THRESHOLD = saved
+        if saved is None:
+            os.environ.pop("EMBEDLAB_ANN_THRESHOLD", None)
+        else:
+            os.environ["EMBEDLAB_ANN_THRESHOLD"] = saved
     return store
 
 

@@ -26,7 +26,7 @@ def sentences(lee_records):
 
 @pytest.fixture
 def indexed(store, wordllama, sentences, monkeypatch):
-    monkeypatch.setattr(engine_module, "ANN_THRESHOLD", 200)
+    monkeypatch.setenv("EMBEDLAB_ANN_THRESHOLD", "200")
     collection = store.create("sentences", wordllama)
     records = [Record(f"s-{i}", text, i, {"bucket": (i * 7919) % 1000}) for i, text in enumerate(sentences)]
     collection.add_records(lambda: iter(records), len(records))
