@@ -140,3 +140,11 @@ def test_reembed_an_image_collection_with_another_image_model(clip_photos, model
     with pytest.raises(EmbedlabError, match="embeds text only, and these items are images"):
         reembed(collection.store, "photos", "photos-text", "tfidf")
     assert "photos-text" not in collection.store.names()
+
+
+def test_the_progress_bar_counts_skipped_files_and_reaches_its_total(
+    store: Store, clip, bad_folder: Path, capsys
+) -> None:
+    index_images(store.create("bar", clip), bad_folder, show_progress=True)
+    bar = capsys.readouterr().err
+    assert "7/7" in bar and "2/7" not in bar.split("\r")[-1], bar

@@ -15,7 +15,7 @@ from embedlab.cli.common import app, err_console, print_error
 from embedlab.errors import EmbedlabError
 
 # Importing a module registers its commands on `app`; this order is the order of `embedlab --help`.
-COMMAND_MODULES = ("demo", "core", "collections", "images", "words", "finetune", "maps", "evaluate")
+COMMAND_MODULES = ("demo", "datasets", "core", "collections", "images", "words", "finetune", "maps", "evaluate")
 for _module in COMMAND_MODULES:
     importlib.import_module(f"embedlab.cli.{_module}")
 

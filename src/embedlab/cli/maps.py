@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from embedlab.cli.common import JsonOption, StoreOption, app, note, print_json
-from embedlab.errors import EmbedlabError
+from embedlab.errors import EmbedlabError, shorten
 from embedlab.maps import MapSummary, compare_map, compare_sources, make_map, open_source
 
 
@@ -101,7 +101,7 @@ def print_summary(summary: MapSummary) -> None:
     if summary.clusters:
         note(f"{len(summary.clusters)} clusters: " + "; ".join(f"{c['label']} ({c['size']})" for c in summary.clusters))
     if summary.dropped:
-        shown = ", ".join(summary.dropped[:10]) + (" ..." if len(summary.dropped) > 10 else "")
+        shown = shorten(summary.dropped)
         note(f"{len(summary.dropped)} word(s) unknown to the model were left out: {shown}")
     if summary.projector:
         note(f"projector files: {', '.join(summary.projector)}")

@@ -94,10 +94,14 @@ class Ingest:
             self.encoder.fit(r.text for r in records() if r.text and r.text.strip())
         self.base_ann = collection.engine.fresh_ann() if collection.exists else None
         stream = records()
+        # a source that skips inputs (bad image files) says how many it has read, so the bar reaches its total
+        read = getattr(records, "consumed", None)
         with tqdm(total=total, desc=f"indexing {collection.name}", unit="item", disable=not self.show_progress) as bar:
             while chunk := list(islice(stream, self.batch_size)):
                 self._write_chunk(chunk)
-                bar.update(len(chunk))
+                bar.update(len(chunk) if read is None else read() - bar.n)
+            if read is not None:
+                bar.update(read() - bar.n)
         summary = self.summary
         if summary.read == 0:
             raise EmptyInputError("the input has no items.", "give a file or list with at least one text.")

@@ -22,6 +22,9 @@ SIDE = "_embedlab"
 CONFIG = "collection.json"
 
 
+DEMO_COLLECTIONS = ("demo-news", "demo-landmarks", "demo-movies")  # made by embedlab.demo (`embedlab demo`)
+
+
 def default_store_path() -> Path:
     """$EMBEDLAB_STORE, else $XDG_DATA_HOME/embedlab, else ~/.local/share/embedlab."""
     if os.environ.get("EMBEDLAB_STORE"):
@@ -98,8 +101,12 @@ class Store:
             raise NotFoundError(
                 f"there is no collection {name!r} in {self.path}."
                 + (f" Did you mean: {', '.join(close)}?" if close else ""),
-                "list them with Store.names() (`embedlab collections`), or create it with Store.create "
-                "(`embedlab index`).",
+                (
+                    "the demo makes it: run embedlab.demo.run(store) (`embedlab demo`) first."
+                    if name in DEMO_COLLECTIONS
+                    else "list them with Store.names() (`embedlab collections`), or create it with Store.create "
+                    "(`embedlab index`)."
+                ),
                 param="collection",
             )
         config = json.loads((self.side(name) / CONFIG).read_text(encoding="utf-8"))
