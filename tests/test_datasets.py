@@ -32,12 +32,14 @@ def test_photos_are_real_images_in_six_formats_and_the_bad_files_are_bad(tmp_pat
 
 def test_the_cli_writes_words_and_refuses_to_overwrite(run_cli, tmp_path: Path) -> None:
     target = tmp_path / "words.txt"
-    assert run_cli("datasets", "words", str(target))[0] == 0
+    assert run_cli("datasets", "example", "words.txt", "-o", str(target))[0] == 0
     words = target.read_text(encoding="utf-8").split()
     assert len(words) == 25 and {"king", "queen", "paris", "xqzv"} <= set(words)
-    code, _, err = run_cli("datasets", "words", str(target))
+    code, _, err = run_cli("datasets", "example", "words.txt", "-o", str(target))
     assert code == 2 and "--overwrite" in err
-    assert run_cli("datasets", "words", str(target), "--overwrite")[0] == 0
+    assert run_cli("datasets", "example", "words.txt", "-o", str(target), "--overwrite")[0] == 0
+    code, _, err = run_cli("datasets", "example", "landmark.csv")
+    assert code == 2 and "Did you mean: landmarks.csv" in err
 
 
 def test_an_unknown_example_names_the_ones_there_are() -> None:

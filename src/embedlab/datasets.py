@@ -7,8 +7,8 @@
 - `landmarks()` and `movies()`: the two small application examples of the usual embeddings
   tutorial (semantic search over four landmark sentences; TF-IDF recommendation over four
   movie descriptions), written for embedlab.
-- `example(name)`: the input files the tutorials use (`words.txt`), written for embedlab, in
-  `embedlab/data/examples/`; `embedlab datasets NAME` copies one.
+- `example(name)`: the input files the tutorials use (`words.txt`, `landmarks.csv`), written for
+  embedlab, in `embedlab/data/examples/`; `embedlab datasets example NAME` copies one.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ def movies() -> list[Record]:
 
 
 def example(name: str) -> Path:
-    """Path of a bundled example input file (`words.txt`: 25 words in four groups and one non-word)."""
+    """Path of a bundled example input: `words.txt` (25 words in four groups, one a non-word) or
+    `landmarks.csv` (six landmark sentences with id, country and year opened)."""
     from embedlab.errors import NotFoundError, close_matches
 
     path = EXAMPLES / name

@@ -16,7 +16,7 @@ from embedlab.errors import AlreadyExistsError
 from embedlab.io.files import check_output
 
 datasets_app = typer.Typer(
-    help="Write sample inputs for the tutorials: photos, a tiny CLIP, an STS file, a word list.",
+    help="Write sample inputs for the tutorials: photos, a tiny CLIP, an STS file, example files.",
     no_args_is_help=True,
 )
 app.add_typer(datasets_app, name="datasets", rich_help_panel="Start here")
@@ -65,11 +65,17 @@ def lee_sts(output: FileArg, overwrite: OverwriteOption = False) -> None:
     note(f"wrote {pairs:,} rated pairs to {output} (STS-B layout, scores 0-5)")
 
 
-@datasets_app.command("words")
-def words(output: FileArg, overwrite: OverwriteOption = False) -> None:
-    """25 words, one per line (countries and capitals, royalty, family, fruit, and a non-word) for maps."""
-    from embedlab.datasets import example
+@datasets_app.command("example")
+def example(
+    name: Annotated[str, typer.Argument(help="words.txt (25 words for maps) or landmarks.csv (6 landmarks).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write it (default: NAME).")] = None,
+    overwrite: OverwriteOption = False,
+) -> None:
+    """Copy a bundled example input of the tutorials: words.txt or landmarks.csv."""
+    from embedlab.datasets import example as bundled
 
-    _new_file(output, overwrite)
-    shutil.copyfile(example("words.txt"), output)
-    note(f"wrote {output} (25 words)")
+    source = bundled(name)
+    target = output or Path(name)
+    _new_file(target, overwrite)
+    shutil.copyfile(source, target)
+    note(f"wrote {target}")
