@@ -325,7 +325,7 @@ class Session:
 # Runs a python block statement by statement; an expression statement followed by a `# value` comment
 # line prints both, and the checker compares them like console output.
 PYTHON_HARNESS = r"""
-import ast, json, sys
+import ast, contextlib, io, json, sys
 source = sys.argv[1]
 lines = source.split("\n")
 tree = ast.parse(source)
@@ -336,8 +336,11 @@ for node in tree.body:
     same_line = lines[node.end_lineno - 1].split("  # ", 1)
     shown = same_line[1].strip() if len(same_line) == 2 else following[2:] if following.startswith("# ") else ""
     if isinstance(node, ast.Expr) and shown[:1] and shown[0] in "[({'\"-0123456789<":
-        value = eval(compile(ast.Expression(node.value), "<docs>", "eval"), namespace)
-        print("DOCS-CHECK " + json.dumps([shown, repr(value), node.lineno]), flush=True)
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):  # print(x)  # value: what it printed is what is shown
+            value = eval(compile(ast.Expression(node.value), "<docs>", "eval"), namespace)
+        got = printed.getvalue().strip() if value is None and printed.getvalue() else repr(value)
+        print("DOCS-CHECK " + json.dumps([shown, got, node.lineno]), flush=True)
     else:
         exec(code, namespace)
 """

@@ -2,8 +2,8 @@
 
 What runs where (each `embedlab` command starts a Python with torch, a few seconds on 2 cores):
 
-- `make test` (CI): the checker's own tests, and the blocks not marked slow of README.md and
-  docs/images.md (about 2 minutes);
+- `make test` (CI): the checker's own tests, and the blocks of README.md not marked slow (about
+  30 commands, 2-3 minutes on an idle 2-core machine);
 - `make docs-check` (or EMBEDLAB_DOCS_CHECK=all for this file): every block of every document except
   those marked skip, the slow ones included (about 25 minutes).
 """
@@ -17,7 +17,7 @@ import pytest
 from tests.docs_check import ROOT, SETUP, clean_output, documents, line_matches, lines_match, parse, run_document
 
 FULL = os.environ.get("EMBEDLAB_DOCS_CHECK") == "all"
-IN_MAKE_TEST = ("README.md", "docs/images.md")  # the front door, and the tour that needs only a tiny CLIP
+IN_MAKE_TEST = ("README.md",)  # the front door; its images tour runs on a tiny random CLIP
 
 
 def test_floats_within_tolerance_ids_and_integers_exact() -> None:
