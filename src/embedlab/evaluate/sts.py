@@ -122,8 +122,9 @@ def load(data: Path | None = None) -> SentencePairs:
     if data is None:
         raise EmbedlabError(
             "sts needs a dataset file: no installed package ships an STS benchmark with human scores.",
-            "download STS-B (sts-test.csv) or SICK once and pass it: evaluate('sts', ['minilm'], data='sts-test.csv') "
-            "(`embedlab evaluate sts --data sts-test.csv -m minilm`)",
+            "download STS-B (sts-test.csv) or SICK once and pass its path as data= "
+            "(`embedlab evaluate sts --data sts-test.csv -m minilm`); to try it, write_lee_sts(path) "
+            "(`embedlab datasets lee-sts lee-sts.tsv`) writes a real human-rated sample.",
         )
     return read_sts(data)
 
