@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # torch is pinned: this exact CPU wheel is what the project is tested with.
 TORCH := torch==2.13.0
 
-.PHONY: demo test install install-dev lint bench mutate clean
+.PHONY: demo test install install-dev lint bench mutate clean docs-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: install
 test: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
+
+# Every example of README.md and docs/*.md, run as written and compared with what the documents show
+# (tests/docs_check.py says how). `make test` runs the fast blocks; this runs the slow ones too (about 25 minutes).
+docs-check: install-dev
+	$(BIN)/python tests/docs_check.py --all
 
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks

@@ -56,3 +56,10 @@ def test_the_library_raises_the_right_type(store: Store, wordllama) -> None:
 def test_the_cli_exits_2_with_the_message(run_cli, args: list[str], kind: str) -> None:
     code, out, err = run_cli(*args)
     assert code == 2 and kind in err and "Traceback" not in err and out == ""
+
+
+def test_a_long_list_is_cut_with_an_ellipsis_and_the_count():
+    from embedlab.errors import shorten
+
+    assert shorten(["a", "b"], 3) == "a, b"
+    assert shorten([str(i) for i in range(12)], 3) == "0, 1, 2, … (12 in all)"

@@ -7,6 +7,8 @@
 - `landmarks()` and `movies()`: the two small application examples of the usual embeddings
   tutorial (semantic search over four landmark sentences; TF-IDF recommendation over four
   movie descriptions), written for embedlab.
+- `example(name)`: the input files the tutorials use (`words.txt`, `landmarks.csv`), written for
+  embedlab, in `embedlab/data/examples/`; `embedlab datasets example NAME` copies one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from embedlab.io.labelled import LabelledRows, read_fasttext
 from embedlab.io.records import Record
 
 DATA = Path(__file__).parent / "data"
+EXAMPLES = DATA / "examples"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
 
 
@@ -77,3 +80,20 @@ def movies() -> list[Record]:
         Record(r["id"], r["text"], i, {"title": r["title"], "year": r["year"]})
         for i, r in enumerate(_tutorial()["movies"], start=1)
     ]
+
+
+def example(name: str) -> Path:
+    """Path of a bundled example input: `words.txt` (25 words in four groups, one a non-word) or
+    `landmarks.csv` (six landmark sentences with id, country and year opened)."""
+    from embedlab.errors import NotFoundError, close_matches
+
+    path = EXAMPLES / name
+    if not path.is_file():
+        names = sorted(p.name for p in EXAMPLES.iterdir())
+        close = close_matches(name, names)
+        raise NotFoundError(
+            f"there is no bundled example {name!r}." + (f" Did you mean: {', '.join(close)}?" if close else ""),
+            f"the examples are: {', '.join(names)}.",
+            param="name",
+        )
+    return path

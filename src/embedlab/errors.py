@@ -125,6 +125,13 @@ def close_matches(word: str, choices: Iterable[str], n: int = 5) -> list[str]:
     return difflib.get_close_matches(word, list(choices), n=n, cutoff=0.5)
 
 
+def shorten(items: Iterable[str], limit: int = 10, sep: str = ", ") -> str:
+    """The first `limit` items joined; when some are left out, an ellipsis and the total count follow."""
+    items = list(items)
+    shown = sep.join(items[:limit])
+    return shown if len(items) <= limit else f"{shown}{sep}… ({len(items)} in all)"
+
+
 __all__ = [
     "AlreadyExistsError",
     "BusyError",
@@ -139,4 +146,5 @@ __all__ = [
     "UnsupportedInputError",
     "close_matches",
     "record_kept",
+    "shorten",
 ]

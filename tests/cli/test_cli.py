@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -152,3 +153,28 @@ def test_embed_input_file(run_cli, corpus, tmp_path):
     assert json.loads(out)["items"] == 40
     assert table.num_rows == 40 and table["text"][0].as_py().startswith("Hundreds of people")
     expect_usage_error(run_cli, "embed", "wordllama", "x", "--input", str(corpus), match="not both")
+
+
+def test_help_shows_every_train_command(run_cli):
+    code, out, _ = run_cli("--help")
+    assert code == 0
+    train = next(line for line in out.splitlines() if "│ train" in line)
+    assert "fastText" in train and "classifier" in out and "contrastive" in out
+
+
+def test_a_missing_demo_collection_points_to_the_demo(run_cli):
+    code, _, err = run_cli("search", "demo-news", "floods")
+    assert code == 2 and "embedlab demo" in err
+
+
+def test_cache_follows_xdg_cache_home(monkeypatch, tmp_path):
+    from embedlab.evaluate.core import cache_folder
+
+    monkeypatch.delenv("EMBEDLAB_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_folder() == tmp_path / "xdg" / "embedlab" / "evaluate"
+    monkeypatch.setenv("EMBEDLAB_CACHE", str(tmp_path / "mine"))
+    assert cache_folder() == tmp_path / "mine" / "evaluate"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.delenv("EMBEDLAB_CACHE")
+    assert cache_folder() == Path.home() / ".cache" / "embedlab" / "evaluate"

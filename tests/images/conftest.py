@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
+
+from embedlab.images.samples import png_header, sample_photos
 
 SKIMAGE = Path(importlib.util.find_spec("skimage").origin).parent / "data"
 SKLEARN = Path(importlib.util.find_spec("sklearn").origin).parent / "datasets" / "images"
@@ -25,21 +25,6 @@ PHOTOS = {
 }
 
 
-def png_header(width: int, height: int) -> bytes:
-    """A PNG whose header claims width x height RGB pixels, followed by a tiny (incomplete) pixel stream."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + chunk(b"IEND", b"")
-    )
-
-
 def sample(name: str) -> Path:
     return SKIMAGE / name if (SKIMAGE / name).exists() else SKLEARN / name
 
@@ -47,19 +32,8 @@ def sample(name: str) -> Path:
 @pytest.fixture(scope="session")
 def photos(tmp_path_factory) -> Path:
     """A folder of 10 real images in 7 formats (png, jpg, gif, tiff, webp, bmp in a subfolder)."""
-    from PIL import Image
-
     folder = tmp_path_factory.mktemp("photos")
-    for name in PHOTOS:
-        shutil.copy(sample(name), folder / name)
-    shutil.copy(SKIMAGE / "no_time_for_that_tiny.gif", folder / "animated.gif")
-    (folder / "more").mkdir()
-    with Image.open(SKIMAGE / "coins.png") as coins:
-        coins.save(folder / "more" / "coins.webp")
-    with Image.open(SKIMAGE / "camera.png") as camera:
-        camera.save(folder / "more" / "camera.bmp")
-    with Image.open(SKIMAGE / "brick.png") as brick:
-        brick.save(folder / "more" / "brick.tif")
+    assert len(sample_photos(folder)) == 10
     return folder
 
 

@@ -154,3 +154,11 @@ def test_image_search_applies_the_where_filter(clip_photos) -> None:
         str(ids[int(i)]) for i in np.argsort(-(vectors @ query), kind="stable") if formats[ids[int(i)]] == "JPEG"
     ]
     assert all(h.metadata["format"] == "JPEG" for h in hits) and "chelsea.png" not in [h.id for h in hits]
+
+
+def test_the_progress_bar_counts_skipped_files_and_reaches_its_total(
+    store: Store, clip, bad_folder: Path, capsys
+) -> None:
+    index_images(store.create("bar", clip), bad_folder, show_progress=True)
+    bar = capsys.readouterr().err
+    assert "7/7" in bar and "2/7" not in bar.split("\r")[-1], bar

@@ -78,6 +78,35 @@ def test_doc2vec_infer_repeats_and_finds_related_stories(d2v_dir: Path) -> None:
     assert np.allclose(encoder.encode(text, normalize=False)[0], model.infer(text, seed=0))
 
 
+INFER = """
+import sys
+import numpy as np
+from embedlab.words import Doc2VecModel
+model = Doc2VecModel(sys.argv[1])
+vector = model.infer("Israeli helicopter gunships fired missiles at Palestinian police posts", seed=0)
+np.save(sys.argv[2], vector)
+"""
+
+
+def test_doc2vec_infer_is_the_same_in_processes_with_other_hash_seeds(d2v_dir: Path, tmp_path: Path) -> None:
+    """gensim seeds inference with Python's salted `hash`; embedlab's inference must not depend on it."""
+    import os
+    import subprocess
+    import sys
+
+    vectors = []
+    for hash_seed in ("1", "2", "random"):
+        out = tmp_path / f"{hash_seed}.npy"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", INFER, str(d2v_dir), str(out)], env=env, check=True)
+        vectors.append(np.load(out))
+    assert vectors[0].any()
+    assert np.array_equal(vectors[0], vectors[1]) and np.array_equal(vectors[0], vectors[2])
+    # and this process (its own hash seed) agrees too
+    here = Doc2VecModel(d2v_dir).infer("Israeli helicopter gunships fired missiles at Palestinian police posts")
+    assert np.array_equal(here, vectors[0])
+
+
 def test_doc2vec_pickle_is_refused_without_a_valid_signature(
     d2v_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

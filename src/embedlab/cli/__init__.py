@@ -34,7 +34,9 @@ from embedlab.cli.common import app, err_console, print_error  # noqa: E402
 from embedlab.errors import EmbedlabError, Interrupted  # noqa: E402
 
 # Importing a module registers its commands on `app`; this order is the order of `embedlab --help`.
-COMMAND_MODULES = ("demo", "core", "collections", "images", "words", "finetune", "maps", "evaluate", "serve", "explore")
+COMMAND_MODULES = (
+    "demo", "datasets", "core", "collections", "images", "words", "finetune", "maps", "evaluate", "serve", "explore",
+)
 for _module in COMMAND_MODULES:
     importlib.import_module(f"embedlab.cli.{_module}")
 for _signum, _handler in _STARTING.items():  # importing this module changes no handler for good

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from embedlab.cli.common import JsonOption, StoreOption, app, note, print_json
-from embedlab.errors import EmbedlabError
+from embedlab.errors import EmbedlabError, shorten
 
 if TYPE_CHECKING:  # the library (numpy, plotly, umap ...) is imported when a command runs
     from embedlab.maps import MapSummary
@@ -105,7 +105,7 @@ def print_summary(summary: MapSummary) -> None:
     if summary.clusters:
         note(f"{len(summary.clusters)} clusters: " + "; ".join(f"{c['label']} ({c['size']})" for c in summary.clusters))
     if summary.dropped:
-        shown = ", ".join(summary.dropped[:10]) + (" ..." if len(summary.dropped) > 10 else "")
+        shown = shorten(summary.dropped)
         note(f"{len(summary.dropped)} word(s) unknown to the model were left out: {shown}")
     if summary.projector:
         note(f"projector files: {', '.join(summary.projector)}")

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 train_app = typer.Typer(
-    help="Train word2vec, fastText or doc2vec (gensim) on a corpus streamed from disk.", no_args_is_help=True
+    help="Train word2vec, fastText or doc2vec (gensim) on a corpus; or a classifier head, an embedding layer "
+    "(bag) or a contrastive fine-tune of a sentence encoder.",
+    no_args_is_help=True,
 )
 PANEL = "Words and documents"
 app.add_typer(train_app, name="train", rich_help_panel=PANEL)

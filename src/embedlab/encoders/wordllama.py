@@ -44,7 +44,9 @@ def wordllama_cache_dir() -> Path:
     file into the cache folder it checks next makes loading work offline with the package's own file.
     """
     package = Path(import_wordllama().__file__).parent
-    cache = Path.home() / ".cache" / "embedlab" / "wordllama"
+    from embedlab.io.files import cache_home
+
+    cache = cache_home() / "wordllama"
     (cache / "tokenizers").mkdir(parents=True, exist_ok=True)
     for shipped in (package / "tokenizers").glob("*.json"):
         target = cache / "tokenizers" / shipped.name

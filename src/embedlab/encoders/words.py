@@ -45,6 +45,42 @@ def stable_hash(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
 
+def infer_vector(model: Any, words: list[str], seed: int = 0, epochs: int | None = None) -> np.ndarray:
+    """gensim's `Doc2Vec.infer_vector`, with the starting vector seeded by `stable_hash`.
+
+    gensim seeds the starting vector with `pseudorandom_weak_vector(size, seed_string=' '.join(words))`,
+    whose `hashfxn` is Python's `hash`: salted per process (PYTHONHASHSEED), and not the model's own
+    `hashfxn`, which gensim does not save anyway. So the same text gave another vector in every process.
+    gensim offers no argument for it, so this is its loop (gensim 4.x, `doc2vec.py`), calling its
+    compiled training routines, with the one seed changed: the start comes from crc32 of the words, and
+    the negative-sampling draws from `RandomState(seed)`.
+    """
+    from gensim import matutils
+    from gensim.models.doc2vec_inner import train_document_dbow, train_document_dm, train_document_dm_concat
+    from gensim.models.keyedvectors import pseudorandom_weak_vector
+
+    model.random = np.random.RandomState(seed)
+    alpha, min_alpha = model.alpha, model.min_alpha
+    epochs = epochs or model.epochs
+    size = model.dv.vector_size
+    doctag_vectors = pseudorandom_weak_vector(size, seed_string=" ".join(words), hashfxn=stable_hash)
+    doctag_vectors = doctag_vectors.reshape(1, size)
+    doctags_lockf = np.ones(1, dtype=np.float32)
+    work = np.zeros(model.layer1_size, dtype=np.float32)
+    neu1 = matutils.zeros_aligned(model.layer1_size, dtype=np.float32)
+    alpha_delta = (alpha - min_alpha) / max(epochs - 1, 1)
+    common = dict(learn_words=False, learn_hidden=False, doctag_vectors=doctag_vectors, doctags_lockf=doctags_lockf)
+    for _ in range(epochs):
+        if model.sg:
+            train_document_dbow(model, words, [0], alpha, work, **common)
+        elif model.dm_concat:
+            train_document_dm_concat(model, words, [0], alpha, work, neu1, **common)
+        else:
+            train_document_dm(model, words, [0], alpha, work, neu1, **common)
+        alpha -= alpha_delta
+    return np.asarray(doctag_vectors[0], dtype=np.float32)
+
+
 def read_manifest(path: str | Path, kind: str | None = None) -> tuple[Path, dict[str, Any]]:
     """Check a model folder (manifest, kind, every file present and unchanged) and return it with its manifest."""
     folder = Path(path).expanduser()
@@ -221,9 +257,7 @@ class Doc2VecModel:
         words = tokenize(text, self.lowercase)
         if not words:
             raise EmptyInputError("the document to infer has no words.", "pass some text.")
-        model = self.model
-        model.random = np.random.RandomState(seed)
-        return np.asarray(model.infer_vector(words, epochs=epochs), dtype=np.float32)
+        return infer_vector(self.model, words, seed, epochs)
 
     def neighbors_of_vector(
         self, vector: np.ndarray, k: int = 10, exclude: str | None = None
@@ -282,7 +316,7 @@ class Doc2VecEncoder(Encoder):
         return {
             "model": str(self.doc2vec.folder.resolve()),
             "version": "sha256:" + self.doc2vec.manifest["files"]["model.gensim"][:16],
-            "pooling": f"doc2vec infer_vector, seed {self.seed}",
+            "pooling": f"doc2vec infer_vector (crc32-seeded start), seed {self.seed}",
             "max_tokens": 10_000,
             "long_text": "words past 10000 ignored",
         }

@@ -6,7 +6,7 @@
 
 Tasks (one module each): wordsim, analogy (word models: wordllama, vectors:PATH, anything exposing
 gensim KeyedVectors), docsim, sts, retrieval, classify (every text encoder). Text embeddings are cached
-per (recipe, texts) under $EMBEDLAB_CACHE/evaluate (default ~/.cache/embedlab/evaluate).
+per (recipe, texts) under $EMBEDLAB_CACHE/evaluate (else $XDG_CACHE_HOME/embedlab/evaluate, else ~/.cache/embedlab/evaluate).
 """
 
 from __future__ import annotations

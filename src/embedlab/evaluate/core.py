@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -91,9 +90,11 @@ def sha256_texts(texts: Sequence[str]) -> str:
 
 
 def cache_folder() -> Path:
-    """Where embeddings are cached: $EMBEDLAB_CACHE/evaluate, else ~/.cache/embedlab/evaluate."""
-    base = os.environ.get("EMBEDLAB_CACHE")
-    return (Path(base).expanduser() if base else Path.home() / ".cache" / "embedlab") / "evaluate"
+    """Where embeddings are cached: $EMBEDLAB_CACHE/evaluate, else $XDG_CACHE_HOME/embedlab/evaluate,
+    else ~/.cache/embedlab/evaluate."""
+    from embedlab.io.files import cache_home
+
+    return cache_home() / "evaluate"
 
 
 class CachedEncoder(Encoder):

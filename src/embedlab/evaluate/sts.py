@@ -122,8 +122,9 @@ def load(data: Path | None = None) -> SentencePairs:
     if data is None:
         raise EmbedlabError(
             "sts needs a dataset file: no installed package ships an STS benchmark with human scores.",
-            "download STS-B (sts-test.csv) or SICK once and pass it: evaluate('sts', ['minilm'], data='sts-test.csv') "
-            "(`embedlab evaluate sts --data sts-test.csv -m minilm`)",
+            "download STS-B (sts-test.csv) or SICK once and pass its path as data= "
+            "(`embedlab evaluate sts --data sts-test.csv -m minilm`); to try it, write_lee_sts(path) "
+            "(`embedlab datasets lee-sts lee-sts.tsv`) writes a real human-rated sample.",
         )
     return read_sts(data)
 
@@ -162,3 +163,24 @@ TASK = Task(
     load,
     score,
 )
+
+
+def write_lee_sts(path: str | Path) -> int:
+    """Write Lee's 1,225 rated document pairs as an STS-B file (original layout); returns the pair count.
+
+    No STS benchmark ships in an installed package, so this is a real human-rated sample to try `sts` on:
+    each pair of Lee's 50 documents (gensim's test data) with its mean rating scaled to STS-B's 0-5.
+    Scored with `sts`, it gives the same figures as `docsim`.
+    """
+    from embedlab.evaluate.lee import lee_corpus
+    from embedlab.io.files import atomic_write
+
+    corpus = lee_corpus()
+    left, right, ratings = corpus.pairs()
+    rows = [
+        f"main-news\tlee\t2005\t{n:04d}\t{5 * r:.3f}\t{corpus.documents[a]}\t{corpus.documents[b]}\n"
+        for n, (a, b, r) in enumerate(zip(left, right, ratings, strict=True))
+    ]
+    with atomic_write(Path(path).expanduser()) as temp:
+        Path(temp).write_text("".join(rows), encoding="utf-8")
+    return len(rows)

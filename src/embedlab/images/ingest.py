@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from embedlab.encoders import Encoder
-from embedlab.errors import EmbedlabError, EmptyInputError, UnsupportedInputError
+from embedlab.errors import EmbedlabError, EmptyInputError, UnsupportedInputError, shorten
 from embedlab.io.images import DEFAULT_MAX_PIXELS, ImageSkipped, image_facts, image_files
 from embedlab.io.records import Record, read_records
 from embedlab.search import SearchResult
@@ -51,6 +51,7 @@ class ImageRecords:
         self.image_column, self.id_column, self.fmt = image_column, id_column, fmt
         self.max_pixels = max_pixels
         self.skipped: dict[str, str] = {}
+        self._consumed = 0
         if self.source.is_dir():
             if image_column or id_column or fmt:
                 raise EmbedlabError(
@@ -69,10 +70,16 @@ class ImageRecords:
 
     def __call__(self) -> Iterator[Record]:
         self.skipped = {}
+        self._consumed = 0
         return self._folder() if self.source.is_dir() else self._listed()
+
+    def consumed(self) -> int:
+        """Files (or rows) read so far, skipped ones included: what the progress bar counts."""
+        return self._consumed
 
     def _folder(self) -> Iterator[Record]:
         for line, path in enumerate(self.files, start=1):
+            self._consumed += 1
             name = path.relative_to(self.source).as_posix()
             record = self._record(name, name, path, line, {})
             if record is not None:
@@ -81,6 +88,7 @@ class ImageRecords:
     def _listed(self) -> Iterator[Record]:
         base = self.source.parent
         for row in read_records(self.source, self.image_column, self.id_column, self.fmt):
+            self._consumed += 1
             if row.text is None or not str(row.text).strip():
                 yield row  # counted as empty by the ingest
                 continue
@@ -125,7 +133,7 @@ def index_images(
         summary = collection.add_records(records, records.total, show_progress, batch_size)
     except EmptyInputError:
         if records.skipped:
-            listed = "; ".join(f"{name}: {why}" for name, why in list(records.skipped.items())[:10])
+            listed = shorten((f"{name}: {why}" for name, why in records.skipped.items()), sep="; ")
             raise EmptyInputError(
                 f"no usable image in {source} ({len(records.skipped)} file(s) skipped: {listed}).",
                 "give a folder with jpg, png, webp, gif, bmp or tiff images.",

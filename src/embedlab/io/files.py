@@ -25,6 +25,16 @@ from embedlab.errors import AlreadyExistsError, EmbedlabError
 PARTIAL = ".partial"
 
 
+def cache_home() -> Path:
+    """embedlab's cache folder: $EMBEDLAB_CACHE, else $XDG_CACHE_HOME/embedlab, else ~/.cache/embedlab.
+
+    The same convention as the store ($EMBEDLAB_STORE, else $XDG_DATA_HOME/embedlab).
+    """
+    if os.environ.get("EMBEDLAB_CACHE"):
+        return Path(os.environ["EMBEDLAB_CACHE"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "embedlab"
+
+
 def _temp_sibling(path: Path, tag: str = PARTIAL) -> Path:
     # keeps the suffix, so writers that add one when it is missing (np.save) use the name as given
     return path.with_name(f".{path.stem}-{secrets.token_hex(4)}{tag}{path.suffix}")

@@ -131,12 +131,16 @@ class Ingest:
                 self.encoder.fit(r.text for r in records() if r.text and r.text.strip())
             stream = records()
             desc = f"indexing {collection.name}"
+            # a source that skips inputs (bad image files) says how many it has read, so the bar reaches its total
+            read = getattr(records, "consumed", None)
             with tqdm(total=total, desc=desc, unit="item", disable=not self.show_progress) as bar:
                 while chunk := list(islice(stream, self.batch_size)):
                     self.inflight, self.marker = len(chunk), None
                     self._write_chunk(chunk)
                     self.kept, self.inflight = self.kept + len(chunk), 0
-                    bar.update(len(chunk))
+                    bar.update(len(chunk) if read is None else read() - bar.n)
+                if read is not None:
+                    bar.update(read() - bar.n)
             summary = self.summary
             if summary.read == 0:
                 raise EmptyInputError("the input has no items.", "give a file or list with at least one text.")

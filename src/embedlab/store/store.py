@@ -27,6 +27,9 @@ PARTIAL_CONFIG = "collection.partial.json"  # the recipe of a reembed target tha
 DROPPED = ".dropped-"  # a sidecar folder being removed by `drop` (renamed first, so the collection is gone at once)
 
 
+DEMO_COLLECTIONS = ("demo-news", "demo-landmarks", "demo-movies")  # made by embedlab.demo (`embedlab demo`)
+
+
 def default_store_path() -> Path:
     """$EMBEDLAB_STORE, else $XDG_DATA_HOME/embedlab, else ~/.local/share/embedlab."""
     if os.environ.get("EMBEDLAB_STORE"):
@@ -193,8 +196,12 @@ class Store:
             raise NotFoundError(
                 f"there is no collection {name!r} in {self.path}."
                 + (f" Did you mean: {', '.join(close)}?" if close else ""),
-                "list them with Store.names() (`embedlab collections`), or create it with Store.create "
-                "(`embedlab index`).",
+                (
+                    "the demo makes it: run embedlab.demo.run(store) (`embedlab demo`) first."
+                    if name in DEMO_COLLECTIONS
+                    else "list them with Store.names() (`embedlab collections`), or create it with Store.create "
+                    "(`embedlab index`)."
+                ),
                 param="collection",
             )
         config = self.read_config(name)

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from embedlab.encoders.base import Encoder, l2_normalize
-from embedlab.errors import EmbedlabError, close_matches
+from embedlab.errors import EmbedlabError, close_matches, shorten
 from embedlab.words.explore import FROM_SUBWORDS, WordStatus, WordVectors
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "weat.json"
@@ -167,7 +167,7 @@ def weat(
         if len(kept) < 2:
             raise EmbedlabError(
                 f"only {len(kept)} of the {len(words)} words of set {label} are in the vocabulary of {model.name}"
-                + (f" (missing: {', '.join(missing[:10])})" if missing else "")
+                + (f" (missing: {shorten(missing)})" if missing else "")
                 + ".",
                 "WEAT needs at least 2 known words per set: use other words, a model with a larger vocabulary, "
                 "or embed the words as text (seat=True, or a sentence encoder such as minilm).",
