@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from embedlab.cli.common import (
+    BackendOption,
     JsonOption,
     LongTextOption,
     PoolingOption,
@@ -54,11 +55,12 @@ def index(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit.")] = 512,
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
+    backend: BackendOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Embed a file (or a folder of images) into a collection. Re-running it updates items by id, never duplicates."""
-    target = Store(store).create(collection, model, **model_options(pooling, long_text))
+    target = Store(store).create(collection, model, **model_options(pooling, long_text, backend))
     if file.is_dir() or image_column:
         from embedlab.images import index_images
 
@@ -257,12 +259,13 @@ def reembed_command(
     model: Annotated[str, typer.Option("--model", "-m", help="Model for the new vectors.")] = "minilm",
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
+    backend: BackendOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Copy a collection's items into a new collection with vectors from another model."""
     summary = reembed(
-        Store(store), source, target, model, show_progress=not as_json, **model_options(pooling, long_text)
+        Store(store), source, target, model, show_progress=not as_json, **model_options(pooling, long_text, backend)
     )
     if as_json:
         print_json(summary.as_dict())

@@ -41,10 +41,24 @@ LongTextOption = Annotated[
     typer.Option("--long-text", help="Transformer texts longer than the model's limit: window (default) or truncate."),
 ]
 
+BackendOption = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="Transformer forward pass: torch (default), onnx (ONNX Runtime, same vectors) or onnx-int8 "
+        "(int8, fastest on CPU, slightly different vectors).",
+        show_default=False,
+    ),
+]
 
-def model_options(pooling: str | None = None, long_text: str | None = None) -> dict[str, Any]:
+
+def model_options(
+    pooling: str | None = None, long_text: str | None = None, backend: str | None = None
+) -> dict[str, Any]:
     """Only the options the user set, so a model's defaults stay its own."""
     options: dict[str, Any] = {}
+    if backend:
+        options["backend"] = backend
     if pooling:
         options["pooling"] = pooling
     if long_text:
