@@ -50,7 +50,11 @@ def cpu_threads() -> int:
 
 def check_backend(backend: str) -> str:
     if backend not in BACKENDS:
-        raise EmbedlabError(f"unknown backend {backend!r}.", f"choose one of {', '.join(BACKENDS)}.", param="backend")
+        raise EmbedlabError(
+            f"backend {backend!r} is not one of embedlab's backends.",
+            f"pass backend= one of {', '.join(BACKENDS)}.",
+            param="backend",
+        )
     return backend
 
 

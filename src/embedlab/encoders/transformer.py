@@ -385,7 +385,9 @@ def resolve_precision(precision: str | None, backend: str, device: torch.device)
         return "fp32"
     if precision not in PRECISIONS:
         raise EmbedlabError(
-            f"unknown precision {precision!r}.", f"choose one of {', '.join(PRECISIONS)}.", param="precision"
+            f"precision {precision!r} is not one of embedlab's precisions.",
+            f"pass precision= one of {', '.join(PRECISIONS)}.",
+            param="precision",
         )
     return precision
 
