@@ -44,14 +44,14 @@ def rss() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def peak_memory(fn: Callable[[], object], cuda: bool) -> float:
-    """MiB: the CUDA allocator's peak during fn, or the growth of resident memory (CPU)."""
+def peak_memory(fn: Callable[[], object], cuda: bool) -> tuple[object, float]:
+    """fn's result and MiB: the CUDA allocator's peak during fn, or the growth of resident memory (CPU)."""
     if cuda:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-        fn()
+        result = fn()
         torch.cuda.synchronize()
-        return torch.cuda.max_memory_allocated() / 2**20
+        return result, torch.cuda.max_memory_allocated() / 2**20
     base, peak, done = rss(), [0], threading.Event()
 
     def sample() -> None:
@@ -62,11 +62,11 @@ def peak_memory(fn: Callable[[], object], cuda: bool) -> float:
     sampler = threading.Thread(target=sample)
     sampler.start()
     try:
-        fn()
+        result = fn()
     finally:
         done.set()
         sampler.join()
-    return max(0, max(peak[0], rss()) - base) / 2**20
+    return result, max(0, max(peak[0], rss()) - base) / 2**20
 
 
 def best_of(fn: Callable[[], object], repeats: int, cuda: bool) -> float:
@@ -88,8 +88,15 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--precisions",
+        nargs="*",
+        help="torch half precisions to add (default: bf16 fp16 on CUDA, bf16 on CPU, where fp16 matmuls are slow)",
+    )
     parser.add_argument("--static", help="a static model folder made by `embedlab distill` (adds its row)")
-    parser.add_argument("--skip", nargs="*", default=[], help="row labels to leave out, e.g. 'torch fp16'")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], help="row labels to leave out, e.g. 'embedlab torch fp16' (slow on CPU)"
+    )
     args = parser.parse_args()
     from sentence_transformers import SentenceTransformer
 
@@ -104,7 +111,7 @@ def main() -> None:
     torch_fp32 = load("minilm", device=args.device, precision="fp32")
     rows.append(("embedlab torch fp32", lambda: torch_fp32.encode(texts, batch_size=bs)))
     rows.append(("embedlab torch fp32, token budget", lambda: torch_fp32.encode(texts)))
-    for precision in ("bf16", "fp16"):
+    for precision in args.precisions or (("bf16", "fp16") if cuda else ("bf16",)):
         label = f"embedlab torch {precision}"
         if label in args.skip:
             continue
@@ -131,8 +138,8 @@ def main() -> None:
     results = []
     for label, fn in rows:
         # the first call warms up (ONNX Runtime and CUDA tune on first use) and measures the memory it takes
-        memory = peak_memory(fn, cuda)
-        vectors = np.asarray(fn(), dtype=np.float32)
+        first, memory = peak_memory(fn, cuda)
+        vectors = np.asarray(first, dtype=np.float32)
         seconds = best_of(fn, args.repeats, cuda)
         cosine = float((vectors * truth).sum(1).min()) if vectors.shape == truth.shape else float("nan")
         results.append((label, len(texts) / seconds, cosine, memory))
