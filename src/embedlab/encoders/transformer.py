@@ -181,7 +181,7 @@ class TransformerEncoder(Encoder):
         if eager:
             return AutoModel.from_pretrained(self._location, use_safetensors=True, attn_implementation="eager")
         model = AutoModel.from_pretrained(self._location, use_safetensors=True)
-        return model.to(self.device, dtype=PRECISIONS[self.precision]).eval()
+        return model.to(self.device, dtype=PRECISIONS.get(self.precision, torch.float32)).eval()
 
     @property
     def model(self) -> Any:
