@@ -148,7 +148,9 @@ def test_registered_kinds_load_and_are_listed(registered) -> None:
     rows = {m.name: m for m in list_models()}
     assert rows["ones"].options == ("size",) and rows["ones"].description == "all-ones vectors"
     encoder = load("uno", size=3)
-    assert encoder.recipe == {"encoder": "ones", "size": 3, "dim": 1} and encoder.spec() == ModelSpec("ones", {"size": 3})
+    assert encoder.recipe == {"encoder": "ones", "size": 3, "dim": 1} and encoder.spec() == ModelSpec(
+        "ones", {"size": 3}
+    )
 
 
 def test_list_models_is_the_registry() -> None:
@@ -156,7 +158,16 @@ def test_list_models_is_the_registry() -> None:
     assert rows == [kind.listed_as or kind.name for kind in REGISTRY.values()]
     assert {"minilm", "vectors:PATH", "word2vec:DIR", "clip:DIR", "DIR", "ORG/NAME"} <= set(rows)
     options = {m.name: m.options for m in list_models()}
-    assert options["minilm"] == ("pooling", "max_tokens", "long_text", "overlap", "device")
+    assert options["minilm"] == (
+        "pooling",
+        "max_tokens",
+        "long_text",
+        "overlap",
+        "backend",
+        "precision",
+        "device",
+        "batch_tokens",
+    )
     assert options["vectors:PATH"] == ("weighting", "lowercase", "sif_a")
 
 

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from embedlab.cli.common import (
+    BackendOption,
     JsonOption,
     LongTextOption,
     MaxCharsOption,
@@ -76,6 +77,7 @@ def index(
     long_text: LongTextOption = None,
     stop_words: StopWordsOption = None,
     max_features: MaxFeaturesOption = None,
+    backend: BackendOption = None,
     store: StoreOption = None,
     no_wait: NoWaitOption = False,
     as_json: JsonOption = False,
@@ -84,7 +86,7 @@ def index(
 
     Several `index` runs into one collection may run at once: each commit waits for the others.
     """
-    options = model_options(pooling, long_text, stop_words, max_features)
+    options = model_options(pooling, long_text, stop_words, max_features, backend)
     target = writer(store, no_wait).create(collection, model, **options)
     if file.is_dir() or image_column:
         from embedlab.images import index_images
@@ -332,6 +334,7 @@ def reembed_command(
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit.")] = 512,
+    backend: BackendOption = None,
     store: StoreOption = None,
     no_wait: NoWaitOption = False,
     as_json: JsonOption = False,
@@ -349,7 +352,7 @@ def reembed_command(
         model,
         show_progress=not as_json,
         batch_size=batch_size,
-        **model_options(pooling, long_text),
+        **model_options(pooling, long_text, backend=backend),
     )
     if as_json:
         print_json(summary.as_dict())

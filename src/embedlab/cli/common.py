@@ -75,12 +75,22 @@ MaxFeaturesOption = Annotated[
     ),
 ]
 
+BackendOption = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        help="Transformer forward pass: torch (default), onnx (ONNX Runtime, same vectors) or onnx-int8 "
+        "(int8, fastest on CPU, slightly different vectors).",
+        show_default=False,
+    ),
+]
 
 def model_options(
     pooling: str | None = None,
     long_text: str | None = None,
     stop_words: str | None = None,
     max_features: int | None = None,
+    backend: str | None = None,
 ) -> dict[str, Any]:
     """Only the options the user set, so a model's defaults stay its own."""
     options: dict[str, Any] = {}
@@ -88,6 +98,8 @@ def model_options(
         options["stop_words"] = stop_words
     if max_features is not None:
         options["max_features"] = max_features
+    if backend:
+        options["backend"] = backend
     if pooling:
         options["pooling"] = pooling
     if long_text:

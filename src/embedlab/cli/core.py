@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from embedlab.cli.common import (
+    BackendOption,
     JsonOption,
     LongTextOption,
     MaxCharsOption,
@@ -65,6 +66,7 @@ def embed(
     long_text: LongTextOption = None,
     stop_words: StopWordsOption = None,
     max_features: MaxFeaturesOption = None,
+    backend: BackendOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Embed texts given as arguments or in a file; print a preview or write the vectors to a file."""
@@ -86,7 +88,7 @@ def embed(
         raise EmbedlabError("there is nothing to embed.", "pass texts as arguments or --input FILE.")
     if output is not None:
         check_vectors_output(output)
-    encoder = load(model, **model_options(pooling, long_text, stop_words, max_features))
+    encoder = load(model, **model_options(pooling, long_text, stop_words, max_features, backend))
     if not encoder.fitted:
         encoder.fit(items)
     vectors = encoder.encode(items, normalize=not no_normalize, show_progress=len(items) > 256)
@@ -134,6 +136,7 @@ def similarity(
     model: Annotated[str, typer.Argument(help="Model name (see `embedlab models`).")],
     texts: Annotated[list[str], typer.Argument(help="Two or more texts.")],
     pooling: PoolingOption = None,
+    backend: BackendOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Cosine similarity between every pair of texts, as a matrix."""
@@ -141,7 +144,7 @@ def similarity(
 
     if len(texts) < 2:
         raise EmbedlabError("similarity needs at least two texts.", 'e.g. embedlab similarity minilm "a cat" "a dog"')
-    encoder = load(model, **model_options(pooling))
+    encoder = load(model, **model_options(pooling, backend=backend))
     if not encoder.fitted:
         encoder.fit(texts)
     vectors = encoder.encode(texts, normalize=True)
@@ -157,3 +160,24 @@ def similarity(
         short = text if len(text) <= 40 else text[:39] + "…"
         table.add_row(f"[{i + 1}] {short}", *(f"{v:.3f}" for v in matrix[i]))
     console.print(table)
+
+
+@app.command(rich_help_panel="Create and compare")
+def distill(
+    model: Annotated[str, typer.Argument(help="Local transformer to distill (minilm or a model folder).")] = "minilm",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the static model.")] = Path(
+        "models/minilm-static"
+    ),
+    dims: Annotated[int, typer.Option("--dims", help="Vector size (model2vec's PCA dimensions).")] = 256,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing folder.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Distill a static model (model2vec) from a transformer, offline; load it as static:DIR."""
+    from embedlab.encoders.distilled import distill as distill_static
+
+    note(f"distilling {model} into {output} (one forward pass per vocabulary token; about a minute on 2 cores)")
+    folder = distill_static(model, output, dims=dims, overwrite=overwrite)
+    if as_json:
+        print_json({"model": model, "output": str(folder), "dims": dims, "load_as": f"static:{folder}"})
+    else:
+        note(f"wrote {folder}; load it as static:{folder}")

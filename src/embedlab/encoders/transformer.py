@@ -4,13 +4,24 @@ Pooling is its own small module, as in sentence-transformers. Long texts are nev
 by default they are split into overlapping token windows whose pooled vectors are averaged,
 weighted by their token counts; `long_text="truncate"` keeps only the first window instead.
 Either way `last_stats` counts the texts that were affected.
+
+The forward pass has backends (`backend="torch"`, `"onnx"`, `"onnx-int8"`, see `embedlab.encoders.onnx`) and,
+with torch, a `precision` (`fp32`, `fp16`, `bf16`; fp32 on CPU, bf16 on CUDA where the GPU supports it, else
+fp16). Batches are fed by a pipeline: a background thread tokenizes the next chunk of texts, sorts its
+pieces by length, pads them into arrays (pinned host memory on CUDA) while the model runs the current batch,
+and copies to the GPU are non-blocking. Without `batch_size`, batches are sized by a token budget
+(rows x padded length), so short texts go in large batches and long ones in small.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -22,6 +33,12 @@ from embedlab.encoders.pretrained import load_parts, locate, quiet_transformers,
 from embedlab.errors import EmbedlabError
 
 LONG_TEXT_POLICIES = ("window", "truncate")
+PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+# tokens (rows x padded length) per batch when batch_size is not given; rows are capped at MAX_ROWS
+TOKEN_BUDGET = {"cpu": 16384, "cuda": 65536}
+MAX_ROWS = {"cpu": 256, "cuda": 1024}
+CHUNK_TEXTS = 4096  # texts tokenized, sorted and padded at a time by the background thread
+PREFETCH = 8  # padded batches the background thread may hold ready
 
 
 class Pooling:
@@ -65,7 +82,8 @@ class TransformerEncoder(Encoder):
 
     kind = "transformer"
     modality = "text"
-    config_keys = ("pooling", "max_tokens", "long_text", "overlap")
+    config_keys = ("pooling", "max_tokens", "long_text", "overlap", "backend", "precision")
+    sizes_batches = True
 
     def __init__(
         self,
@@ -74,13 +92,18 @@ class TransformerEncoder(Encoder):
         max_tokens: int | None = None,
         long_text: str = "window",
         overlap: int | None = None,
+        backend: str = "torch",
+        precision: str | None = None,
         device: str | None = None,
+        batch_tokens: int | None = None,
         name: str | None = None,
         model_id: str | None = None,
         source: str | None = None,
     ) -> None:
         super().__init__()
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoConfig, AutoTokenizer
+
+        from embedlab.encoders.onnx import check_backend
 
         if long_text not in LONG_TEXT_POLICIES:
             raise EmbedlabError(
@@ -88,29 +111,45 @@ class TransformerEncoder(Encoder):
                 f"choose one of {', '.join(LONG_TEXT_POLICIES)}.",
                 param="long_text",
             )
+        self.backend = check_backend(backend)
+        if self.backend != "torch" and device not in (None, "cpu"):
+            raise EmbedlabError(
+                f"backend={backend!r} runs on the CPU only; device={device!r} was asked for.",
+                "use backend='torch' on a GPU (it takes precision='bf16' or 'fp16').",
+                param="backend",
+            )
+        self.device = torch.device(
+            device or ("cuda" if self.backend == "torch" and torch.cuda.is_available() else "cpu")
+        )
+        self.precision = resolve_precision(precision, self.backend, self.device)
+        if batch_tokens is not None and batch_tokens < 1:
+            raise EmbedlabError(f"batch_tokens must be at least 1, got {batch_tokens}.", param="batch_tokens")
+        self.batch_tokens = batch_tokens or TOKEN_BUDGET.get(self.device.type, TOKEN_BUDGET["cpu"])
         quiet_transformers()
         needs = "config.json, the tokenizer files and model.safetensors"
         path, location = locate(model, needs)
         self.model_id = model_id or (str(path.resolve()) if path else str(model))
         self.name = name or (path.name if path else str(model))
         self.source = source or ("local folder" if path else "huggingface hub")
-        self.tokenizer, self.model = load_parts(
+        self._location = location
+        self._model: Any = None
+        if self.backend == "torch":
+            parts = lambda: (AutoTokenizer.from_pretrained(location), self._load_torch())  # noqa: E731
+        else:  # the forward pass is ONNX Runtime's: torch weights are read only to export them once
+            parts = lambda: (AutoTokenizer.from_pretrained(location), None)  # noqa: E731
+        self.tokenizer, self._model = load_parts(
             "a transformer model",
             model,
             path,
             needs,
             "download the model on a machine with network access and pass its local folder, "
             "or run `embedlab models` to see the models that load offline.",
-            lambda: (
-                AutoTokenizer.from_pretrained(location),
-                AutoModel.from_pretrained(location, use_safetensors=True),
-            ),
+            parts,
         )
+        self.hf_config = self._model.config if self._model is not None else AutoConfig.from_pretrained(location)
         self.folder = path
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model.to(self.device).eval()
         st_config = read_json(path / "sentence_bert_config.json") if path else {}
-        limit = int(getattr(self.model.config, "max_position_embeddings", 512))
+        limit = int(getattr(self.hf_config, "max_position_embeddings", 512))
         self.max_tokens = int(max_tokens or st_config.get("max_seq_length") or min(limit, 512))
         if not 8 <= self.max_tokens <= limit:
             raise EmbedlabError(
@@ -128,10 +167,33 @@ class TransformerEncoder(Encoder):
         self.long_text = long_text
         self.overlap = overlap
         self._weights_hash: str | None = None
+        self._onnx: Any = None
+        if self.backend != "torch":
+            from embedlab.encoders.onnx import OnnxForward
+
+            self._onnx = OnnxForward(
+                self.weights_version(), lambda: self._load_torch(eager=True), int8=self.backend == "onnx-int8"
+            )
+
+    def _load_torch(self, eager: bool = False) -> Any:
+        """The torch model; `eager` attention for ONNX export (a fresh copy, on the CPU, fp32)."""
+        from transformers import AutoModel
+
+        if eager:
+            return AutoModel.from_pretrained(self._location, use_safetensors=True, attn_implementation="eager")
+        model = AutoModel.from_pretrained(self._location, use_safetensors=True)
+        return model.to(self.device, dtype=PRECISIONS.get(self.precision, torch.float32)).eval()
+
+    @property
+    def model(self) -> Any:
+        """The torch model (loaded on first use for the onnx backends, e.g. by fine-tuning)."""
+        if self._model is None:
+            self._model = self._load_torch()
+        return self._model
 
     @property
     def dim(self) -> int:
-        return int(self.model.config.hidden_size)
+        return int(self.hf_config.hidden_size)
 
     @property
     def spec_name(self) -> str:
@@ -143,7 +205,7 @@ class TransformerEncoder(Encoder):
     def weights_version(self) -> str:
         """sha256 of the weights file (local folders) or the hub commit."""
         if self._weights_hash is None:
-            self._weights_hash = weights_version(self.folder, self.model)
+            self._weights_hash = weights_version(self.folder, SimpleNamespace(config=self.hf_config))
         return self._weights_hash
 
     @property
@@ -206,7 +268,7 @@ class TransformerEncoder(Encoder):
             start += step
 
     @torch.inference_mode()
-    def _encode_long(self, text: str, batch_size: int) -> np.ndarray:
+    def _encode_long(self, text: str, batch_size: int | None) -> np.ndarray:
         """One long text: its windows run through the model `batch_size` at a time and averaged on the go,
         weighted by their token counts (the same average `_encode` takes)."""
         total = np.zeros(self.dim, dtype=np.float64)
@@ -217,13 +279,12 @@ class TransformerEncoder(Encoder):
             if window is not None:
                 batch.append(window)
                 windows += 1
-            if batch and (window is None or len(batch) == batch_size):
+            if batch and (window is None or len(batch) == self.batch_rows(self.max_tokens, batch_size)):
                 width = max(len(w) for w in batch)
                 pad = self.tokenizer.pad_token_id or 0
                 input_ids = torch.tensor([w + [pad] * (width - len(w)) for w in batch], dtype=torch.long)
                 mask = torch.tensor([[1] * len(w) + [0] * (width - len(w)) for w in batch], dtype=torch.long)
-                out = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device))
-                pooled = self.pool(out.last_hidden_state, mask.to(self.device)).float().cpu().numpy()
+                pooled = self._forward(input_ids, mask).float().cpu().numpy()
                 sizes = np.array([len(w) for w in batch], dtype=np.float64)
                 total += sizes @ pooled
                 weight += int(sizes.sum())
@@ -234,8 +295,50 @@ class TransformerEncoder(Encoder):
             self.last_stats["windowed"] += 1
         return (total / max(weight, 1)).astype(np.float32)
 
+    def batch_rows(self, width: int, batch_size: int | None) -> int:
+        """Rows in a batch whose longest piece has `width` tokens: `batch_size`, else by the token budget."""
+        if batch_size is not None:
+            return batch_size
+        return max(1, min(MAX_ROWS.get(self.device.type, MAX_ROWS["cpu"]), self.batch_tokens // max(1, width)))
+
+    def _batches(self, texts: list[str], batch_size: int | None, stats: dict[str, int]) -> Iterator[Any]:
+        """For each chunk of texts: ("chunk", start, count, piece lengths, owners), then its padded batches
+        ("batch", piece indices, input_ids, attention_mask), longest pieces first. Runs in the background thread."""
+        pad = self.tokenizer.pad_token_id or 0
+        pin = self.device.type == "cuda"
+        for start in range(0, len(texts), CHUNK_TEXTS):
+            chunk = texts[start : start + CHUNK_TEXTS]
+            pieces, owner = self.windows(chunk)
+            for key in ("long_texts", "windowed", "truncated"):
+                stats[key] = stats.get(key, 0) + int(self.last_stats.get(key, 0))
+            lengths = np.fromiter((len(p) for p in pieces), dtype=np.int64, count=len(pieces))
+            yield ("chunk", start, len(chunk), lengths, np.asarray(owner, dtype=np.int64))
+            order = np.argsort(-lengths, kind="stable")
+            at = 0
+            while at < len(order):
+                rows = order[at : at + self.batch_rows(int(lengths[order[at]]), batch_size)]
+                at += len(rows)
+                sizes = lengths[rows]
+                mask = np.arange(int(sizes.max()))[None, :] < sizes[:, None]
+                ids = np.full(mask.shape, pad, dtype=np.int64)
+                ids[mask] = np.fromiter((t for i in rows for t in pieces[i]), dtype=np.int64, count=int(sizes.sum()))
+                input_ids, attention = torch.from_numpy(ids), torch.from_numpy(mask.astype(np.int64))
+                if pin:  # page-locked host memory, so the copy to the GPU can run while the GPU computes
+                    input_ids, attention = input_ids.pin_memory(), attention.pin_memory()
+                yield ("batch", rows, input_ids, attention)
+
     @torch.inference_mode()
-    def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
+    def _forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Pooled vectors (float32, on the model's device) of one padded batch."""
+        if self._onnx is not None:
+            hidden = torch.from_numpy(self._onnx(input_ids.numpy(), attention_mask.numpy()))
+            return self.pool(hidden, attention_mask)
+        input_ids = input_ids.to(self.device, non_blocking=True)
+        attention_mask = attention_mask.to(self.device, non_blocking=True)
+        hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.pool(hidden.float(), attention_mask)
+
+    def _encode(self, texts: list[str], batch_size: int | None, show_progress: bool) -> np.ndarray:
         long = [i for i, text in enumerate(texts) if len(text) > LONG_CHARS]
         if long:  # very long texts stream through the model one at a time, in bounded memory
             short = [i for i in range(len(texts)) if len(texts[i]) <= LONG_CHARS]
@@ -248,28 +351,126 @@ class TransformerEncoder(Encoder):
                 out[i] = self._encode_long(texts[i], batch_size)
             self.last_stats["long_texts"] = self.last_stats["windowed"] + self.last_stats["truncated"]
             return out
-        pieces, owner = self.windows(texts)
-        order = np.argsort([-len(p) for p in pieces], kind="stable")
-        pooled = np.empty((len(pieces), self.dim), dtype=np.float32)
-        pad = self.tokenizer.pad_token_id or 0
-        starts = range(0, len(order), batch_size)
-        for start in tqdm(starts, desc=f"encoding with {self.name}", unit="batch", disable=not show_progress):
-            batch = order[start : start + batch_size]
-            width = max(len(pieces[i]) for i in batch)
-            input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                input_ids[row, : len(pieces[i])] = torch.tensor(pieces[i])
-                mask[row, : len(pieces[i])] = 1
-            out = self.model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device))
-            pooled[batch] = self.pool(out.last_hidden_state, mask.to(self.device)).float().cpu().numpy()
-        if len(pieces) == len(texts):
-            return pooled
-        weights = np.array([len(p) for p in pieces], dtype=np.float32)
-        sums = np.zeros((len(texts), self.dim), dtype=np.float32)
-        np.add.at(sums, owner, pooled * weights[:, None])
-        totals = np.bincount(owner, weights=weights, minlength=len(texts)).astype(np.float32)
-        return sums / totals[:, None]
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        stats: dict[str, int] = {}
+        bar = tqdm(total=len(texts), desc=f"encoding with {self.name}", unit="text", disable=not show_progress)
+        pending: tuple[Any, ...] | None = None
+        parts: list[tuple[np.ndarray, torch.Tensor]] = []
+        batches = self._batches(texts, batch_size, stats)
+        # on a GPU the next batches are tokenized in a background thread while the GPU runs; on a CPU that
+        # thread would compete with torch's own threads for the same cores, so the batches are made inline
+        ahead = prefetch(batches, PREFETCH) if self.device.type == "cuda" else nullcontext(batches)
+        with bar, ahead as items:
+            for item in items:
+                if item[0] == "batch":
+                    parts.append((item[1], self._forward(item[2], item[3])))
+                    continue
+                if pending is not None:
+                    self._finish(pending, parts, out, bar)
+                pending, parts = item, []
+            if pending is not None:
+                self._finish(pending, parts, out, bar)
+        self.last_stats.update(long_texts=0, windowed=0, truncated=0)
+        self.last_stats.update(stats)
+        return out
+
+    def _finish(self, chunk: tuple[Any, ...], parts: list[Any], out: np.ndarray, bar: Any) -> None:
+        """Gather a chunk's pooled pieces (one copy from the device) and average each text's windows."""
+        _, start, count, lengths, owner = chunk
+        pooled = np.empty((len(lengths), self.dim), dtype=np.float32)
+        if parts:
+            rows = np.concatenate([p[0] for p in parts])
+            pooled[rows] = torch.cat([p[1] for p in parts]).cpu().numpy()
+        if len(lengths) == count:
+            out[start : start + count] = pooled
+        else:
+            weights = lengths.astype(np.float32)
+            sums = np.zeros((count, self.dim), dtype=np.float32)
+            np.add.at(sums, owner, pooled * weights[:, None])
+            totals = np.bincount(owner, weights=weights, minlength=count).astype(np.float32)
+            out[start : start + count] = sums / totals[:, None]
+        bar.update(count)
+
+
+class prefetch:  # noqa: N801 - used as a context manager, like open()
+    """Run an iterator in a background thread, keeping up to `depth` items ready.
+
+    Written here because the standard library has no bounded prefetching iterator (torch's DataLoader
+    would start worker processes and copy every batch). The tokenizer and numpy release the GIL for their
+    heavy work, so the next batches are prepared while the model runs. An error in the thread is raised in
+    the caller; leaving the block early (an error, Ctrl-C) stops the thread.
+    """
+
+    _END = object()
+
+    def __init__(self, source: Iterable[Any], depth: int) -> None:
+        self.source = source
+        self.items: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="embedlab-prefetch", daemon=True)
+
+    def _put(self, item: Any) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            for item in self.source:
+                if not self._put(("item", item)):
+                    return
+        except BaseException as exc:  # handed to the caller
+            self._put(("error", exc))
+            return
+        self._put(("end", None))
+
+    def __enter__(self) -> Iterator[Any]:
+        self.thread.start()
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[Any]:
+        while True:
+            kind, item = self.items.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def resolve_precision(precision: str | None, backend: str, device: torch.device) -> str:
+    """The precision asked for, or the default: fp32 on CPU, bf16 on CUDA where supported (else fp16).
+
+    The onnx backends have one precision each: fp32 (`onnx`) and int8 (`onnx-int8`).
+    """
+    if backend != "torch":
+        fixed = "int8" if backend == "onnx-int8" else "fp32"
+        if precision not in (None, fixed):
+            raise EmbedlabError(
+                f"backend={backend!r} runs in {fixed}; precision={precision!r} was asked for.",
+                "precision='fp16' or 'bf16' needs backend='torch'.",
+                param="precision",
+            )
+        return fixed
+    if precision is None:
+        if device.type == "cuda":
+            return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "fp32"
+    if precision not in PRECISIONS:
+        raise EmbedlabError(
+            f"precision {precision!r} is not one of embedlab's precisions.",
+            f"pass precision= one of {', '.join(PRECISIONS)}.",
+            param="precision",
+        )
+    return precision
 
 
 def special_tokens(tokenizer: Any) -> tuple[list[int], list[int]]:

@@ -44,11 +44,31 @@ def upgrade(stored: dict[str, Any], spec: ModelSpec) -> dict[str, Any]:
     return upgraded
 
 
+# Forward passes whose vectors agree within VECTOR_TOLERANCE (cosine >= 1 - 1e-4 on every text, tested on real
+# sentences in tests/encoders/test_backends.py): they may add to each other's collections. Every other backend
+# or precision (onnx-int8, fp16, bf16) is a recipe of its own, so int8 vectors never mix silently with fp32 ones.
+VECTOR_TOLERANCE = 1e-4
+INTERCHANGEABLE = {("onnx", "fp32"): ("torch", "fp32")}
+
+
+def forward_pass(recipe: dict[str, Any]) -> dict[str, Any]:
+    """The recipe with its backend and precision replaced by the one they are interchangeable with.
+
+    Recipes written before backends existed have neither key: they were torch, fp32."""
+    if recipe.get("encoder") != "transformer":
+        return recipe
+    key = (recipe.get("backend") or "torch", recipe.get("precision") or "fp32")
+    backend, precision = INTERCHANGEABLE.get(key, key)
+    return {**recipe, "backend": backend, "precision": precision}
+
+
 def same(stored: dict[str, Any], current: dict[str, Any], spec: ModelSpec | None = None) -> bool:
-    """Whether two recipes describe the same vectors (an old stored recipe is completed first)."""
-    if stored == current:
+    """Whether two recipes describe the same vectors (an old stored recipe is completed first).
+
+    Backends whose vectors agree within VECTOR_TOLERANCE count as the same (torch and onnx, both fp32)."""
+    if stored == current or forward_pass(stored) == forward_pass(current):
         return True
-    return spec is not None and upgrade(stored, spec) == current
+    return spec is not None and forward_pass(upgrade(stored, spec)) == forward_pass(current)
 
 
 def mismatch(name: str, stored: dict[str, Any], current: dict[str, Any], model: str) -> ModelMismatchError:
