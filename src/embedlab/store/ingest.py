@@ -84,20 +84,34 @@ class Ingest:
         self.encoder: Encoder = collection.encoder
         self.base_ann: AnnIndex | None = None
         self.added: list[tuple[list[str], np.ndarray]] = []
+        self.started = time.perf_counter()
 
     def run(self, records: Records, total: int | None = None) -> IngestSummary:
         """Embed and upsert every record of `records()`; returns the summary."""
+        self.start(records)
+        stream = records()
+        with tqdm(
+            total=total, desc=f"indexing {self.collection.name}", unit="item", disable=not self.show_progress
+        ) as bar:
+            while chunk := list(islice(stream, self.batch_size)):
+                self.write(chunk)
+                bar.update(len(chunk))
+        return self.complete()
+
+    def start(self, records: Records | None = None) -> None:
+        """Before the first batch: check the store, fit the encoder (on `records()`) if it must be fitted."""
         collection = self.collection
         collection.store.check_writable()
-        started = time.perf_counter()
+        self.started = time.perf_counter()
         if not self.encoder.fitted:
+            if records is None:
+                raise EmbedlabError(f"model {self.encoder.name} must be fitted before this ingest.", param="model")
             self.encoder.fit(r.text for r in records() if r.text and r.text.strip())
         self.base_ann = collection.engine.fresh_ann() if collection.exists else None
-        stream = records()
-        with tqdm(total=total, desc=f"indexing {collection.name}", unit="item", disable=not self.show_progress) as bar:
-            while chunk := list(islice(stream, self.batch_size)):
-                self._write_chunk(chunk)
-                bar.update(len(chunk))
+
+    def complete(self) -> IngestSummary:
+        """After the last batch: the empty-input checks, the finishing steps (FTS, ANN), the summary."""
+        collection = self.collection
         summary = self.summary
         if summary.read == 0:
             raise EmptyInputError("the input has no items.", "give a file or list with at least one text.")
@@ -109,10 +123,12 @@ class Ingest:
             )
         self._finish()
         summary.total = len(collection)
-        summary.seconds = round(time.perf_counter() - started, 3)
+        summary.seconds = round(time.perf_counter() - self.started, 3)
         return summary
 
-    def _write_chunk(self, chunk: list[Record]) -> None:
+    def write(self, chunk: list[Record], vectors: dict[str, np.ndarray] | None = None) -> None:
+        """Upsert one batch as one commit. `vectors` (id -> unit vector) are ones already made elsewhere
+        (by the workers of a distributed ingest); changed items without one are embedded here."""
         summary, collection = self.summary, self.collection
         summary.read += len(chunk)
         rows: dict[str, Record] = {}
@@ -141,11 +157,16 @@ class Ingest:
                 "use a model that embeds images: clip:PATH (texts and images) or image:PATH (ResNet, ViT ...).",
                 param="model",
             )
-        items = [r.text if r.image is None else r.image for r in changed.values()]
-        vectors = encoder.encode(items, batch_size=ENCODE_BATCH, normalize=True)
-        summary.long_texts += int(encoder.last_stats.get("long_texts", 0))
-        summary.texts_without_known_words += int(encoder.last_stats.get("texts_without_known_words", 0))
         keys = list(changed)
+        made = vectors or {}
+        missing = [k for k in keys if k not in made]
+        if missing:
+            items = [changed[k].text if changed[k].image is None else changed[k].image for k in missing]
+            fresh = encoder.encode(items, batch_size=ENCODE_BATCH, normalize=True)
+            summary.long_texts += int(encoder.last_stats.get("long_texts", 0))
+            summary.texts_without_known_words += int(encoder.last_stats.get("texts_without_known_words", 0))
+            made = {**made, **dict(zip(missing, fresh, strict=True))}
+        vectors = np.stack([np.asarray(made[k], dtype=np.float32) for k in keys])
         if self.base_ann is not None:
             new = [i for i, key in enumerate(keys) if key not in known]
             self.added.append(([keys[i] for i in new], vectors[new]))
