@@ -33,9 +33,13 @@ app.add_typer(collections_app, name="collections", rich_help_panel="Collections 
 @app.command(rich_help_panel="Collections and search")
 def index(
     collection: Annotated[str, typer.Argument(help="Collection name (created if new).")],
-    file: Annotated[
-        Path,
-        typer.Argument(help="A .txt (one item per line), .csv, .tsv, .jsonl or .parquet file, or a folder of images."),
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files (.txt one item per line, .csv, .tsv, .jsonl, .parquet), folders of them, or glob patterns "
+            "(quoted); or one folder of images.",
+            show_default=False,
+        ),
     ],
     model: Annotated[str, typer.Option("--model", "-m", help="Model for a new collection.")] = "minilm",
     text_column: Annotated[str | None, typer.Option(help="Column with the text (default: 'text').")] = None,
@@ -51,15 +55,37 @@ def index(
     max_pixels: Annotated[
         int, typer.Option(help="Images: skip any with more pixels than this (checked before decoding).")
     ] = 100_000_000,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit.")] = 512,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit (and per Ray batch).")] = 512,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="local: this process; ray: read and embed on Ray Data actors (pip install 'embedlab[scale]')."
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="Ray: join this cluster (auto, or ray://HOST:PORT); default: a local Ray runtime for the run."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Ray: actors that embed (default: one per CPU, or per GPU with --gpus-per-worker)."),
+    ] = None,
+    gpus_per_worker: Annotated[float, typer.Option(help="Ray: GPUs each actor reserves (e.g. 1, or 0.5).")] = 0,
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Embed a file (or a folder of images) into a collection. Re-running it updates items by id, never duplicates."""
+    """Embed files (or a folder of images) into a collection. Re-running it updates items by id, never duplicates."""
     target = Store(store).create(collection, model, **model_options(pooling, long_text))
-    if file.is_dir() or image_column:
+    file = files[0]
+    if image_column or (len(files) == 1 and file.is_dir() and not _holds_records(file, fmt)):
+        if engine != "local":
+            raise EmbedlabError("engine='ray' indexes text files; images use engine='local'.", param="engine")
+        if len(files) > 1:
+            raise EmbedlabError("images are indexed from one folder or one file at a time.", "index each in turn.")
         from embedlab.images import index_images
 
         if text_column:
@@ -68,18 +94,29 @@ def index(
             target, file, image_column, id_column, fmt, max_pixels, show_progress=not as_json, batch_size=batch_size
         )
     else:
-        summary = target.add_file(
-            file,
+        summary = target.add_files(
+            files,
             text_column=text_column,
             id_column=id_column,
             fmt=fmt,
             show_progress=not as_json,
             batch_size=batch_size,
+            engine=engine,
+            address=address,
+            workers=workers,
+            gpus_per_worker=gpus_per_worker,
         )
     if as_json:
         print_json(summary.as_dict())
     else:
         print_summary(summary)
+
+
+def _holds_records(folder: Path, fmt: str | None) -> bool:
+    """Whether a folder holds record files (then it is read as those), rather than images."""
+    from embedlab.io.records import FORMATS
+
+    return bool(fmt) or any(p.suffix.lower() in FORMATS for p in folder.rglob("*") if p.is_file())
 
 
 def print_summary(summary: IngestSummary) -> None:

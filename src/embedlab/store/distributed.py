@@ -40,8 +40,9 @@ from embedlab.store.ingest import WRITE_BATCH, Ingest, IngestSummary, fingerprin
 if TYPE_CHECKING:
     from embedlab.store.collection import Collection
 
-KEY, VECTOR, LONG, UNKNOWN = "__embedlab_key", "__embedlab_vector", "__embedlab_long", "__embedlab_unknown"
-WORK_COLUMNS = (KEY, VECTOR, LONG, UNKNOWN)
+KEY, VECTOR, MADE = "__embedlab_key", "__embedlab_vector", "__embedlab_made"
+LONG, UNKNOWN = "__embedlab_long", "__embedlab_unknown"
+WORK_COLUMNS = (KEY, VECTOR, MADE, LONG, UNKNOWN)
 LOCAL_OBJECT_STORE = 1 << 30  # the local runtime's shared memory: batches stream through it, 1 GiB is ample
 
 
@@ -131,8 +132,8 @@ def read_dataset(ray: Any, plan: Plan) -> Any:
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(plan.columns, pa.string())),
             **common,
         )
-    if plan.kind == "jsonl":
-        return ray.data.read_json(paths, lines=True, **common)
+    if plan.kind == "jsonl":  # lines as text: Ray's JSON reader goes through pandas, which retypes gaps
+        return ray.data.read_text(paths, drop_empty_lines=False, **common)
     return ray.data.read_parquet(paths, **common)
 
 
@@ -188,9 +189,12 @@ class EncodeBatch:
         )
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        texts = [_text(self.plan, v) for v in batch.column(_text_name(self.plan)).to_pylist()]
-        ids = batch.column(self.plan.id_column).to_pylist() if self.plan.id_column else [None] * len(texts)
-        keys = [None if t is None else _key(self.plan, i, t) for i, t in zip(ids, texts, strict=True)]
+        records = _records(self.plan, batch)
+        texts = [None if r is None or r.text is None or not str(r.text).strip() else str(r.text) for r in records]
+        keys = [
+            None if t is None or r is None else (r.id if r.id not in (None, "") else text_id(t))
+            for r, t in zip(records, texts, strict=True)
+        ]
         present = [k for k in dict.fromkeys(keys) if k is not None]
         known = self._stored(present) if present else {}
         todo = [n for n, k in enumerate(keys) if k is not None and known.get(k) != fingerprint(texts[n], None)]
@@ -202,55 +206,47 @@ class EncodeBatch:
             flat[todo] = self.encoder.encode([texts[n] for n in todo], batch_size=64, normalize=True)
             valid[todo] = True
             stats = {k: int(self.encoder.last_stats.get(k, 0)) for k in stats}
-        vectors = pa.FixedSizeListArray.from_arrays(pa.array(flat.ravel(), pa.float32()), dim, mask=pa.array(~valid))
+        vectors = pa.FixedSizeListArray.from_arrays(pa.array(flat.ravel(), pa.float32()), dim)
         first = [1] + [0] * (len(texts) - 1)
         return (
             batch.append_column(KEY, pa.array(keys, pa.string()))
             .append_column(VECTOR, vectors)
+            .append_column(MADE, pa.array(valid, pa.bool_()))
             .append_column(LONG, pa.array([stats["long_texts"] * f for f in first], pa.int64()))
             .append_column(UNKNOWN, pa.array([stats["texts_without_known_words"] * f for f in first], pa.int64()))
         )
 
 
-def _text_name(plan: Plan) -> str:
-    return "text" if plan.kind == "text" else str(plan.text_column)
-
-
-def _text(plan: Plan, value: Any) -> str | None:
-    """The text the single-process reader gives for a raw value (None when empty: skipped and counted)."""
-    if value is None:
-        return None
-    if plan.kind == "jsonl" and not isinstance(value, str):
-        return None
-    text = str(value)
-    if plan.kind == "text":
-        text = text.removeprefix("\ufeff")
-    return text if text.strip() else None
-
-
-def _key(plan: Plan, item_id: Any, text: str) -> str:
-    if plan.kind in ("csv", "tsv"):
-        item_id = item_id or None
-    return text_id(text) if item_id in (None, "") else str(item_id)
-
-
-def records_of(plan: Plan, batch: pa.Table, line: int) -> tuple[list[Record], dict[str, np.ndarray], dict[str, int]]:
-    """The records of one embedded batch, as the single-process reader makes them, and their vectors."""
+def _records(plan: Plan, batch: pa.Table) -> list[Record | None]:
+    """The records of a raw batch exactly as the single-process reader makes them (None: a blank JSONL line,
+    which that reader skips). Line numbers are left 0: a file that fails to parse is found and named by
+    reading it again with that reader (`_explain`)."""
+    import json
     import math
 
-    text_name = _text_name(plan)
-    meta = [n for n in batch.column_names if n not in (*WORK_COLUMNS, text_name, plan.id_column)]
     if plan.kind == "text":
-        meta = []
-    texts = batch.column(text_name).to_pylist()
+        return [Record(None, line.removeprefix("\ufeff"), 0) for line in batch.column("text").to_pylist()]
+    if plan.kind == "jsonl":  # Ray's JSON reader goes through pandas (ints with gaps become floats): parse here
+        out: list[Record | None] = []
+        for line in batch.column("text").to_pylist():
+            if not line.strip():
+                out.append(None)
+                continue
+            obj = json.loads(line)  # a bad line raises; `_explain` names file and line
+            if not isinstance(obj, dict):
+                raise ValueError("a JSON-lines row is not an object")
+            text = obj.pop(plan.text_column, None)
+            item_id = obj.pop(plan.id_column, None) if plan.id_column else None
+            out.append(
+                Record(None if item_id is None else str(item_id), text if isinstance(text, str) else None, 0, obj)
+            )
+        return out
+    meta = [n for n in batch.column_names if n not in (*WORK_COLUMNS, plan.text_column, plan.id_column)]
+    texts = batch.column(str(plan.text_column)).to_pylist()
     ids = batch.column(plan.id_column).to_pylist() if plan.id_column else [None] * len(texts)
-    keys = batch.column(KEY).to_pylist()
-    vectors = batch.column(VECTOR)
-    flat = vectors.combine_chunks().flatten().to_numpy(zero_copy_only=False).reshape(len(texts), -1)
-    valid = vectors.is_valid().to_numpy(zero_copy_only=False)
     columns = {name: batch.column(name).to_pylist() for name in meta}
-    records, made = [], {}
-    for n, raw in enumerate(texts):
+    records: list[Record | None] = []
+    for n, text in enumerate(texts):
         metadata = {name: values[n] for name, values in columns.items()}
         if plan.kind in ("csv", "tsv"):
             for name, parse in plan.parsers.items():
@@ -261,15 +257,23 @@ def records_of(plan: Plan, batch: pa.Table, line: int) -> tuple[list[Record], di
                     metadata[name] = value
             item_id = ids[n] or None
         else:
-            item_id = None if ids[n] is None else str(ids[n])
-        if plan.kind == "parquet":
             metadata = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in metadata.items()}
-        if plan.kind == "jsonl":
-            metadata = {k: v for k, v in metadata.items() if v is not None}
-        text = raw.removeprefix("\ufeff") if plan.kind == "text" and isinstance(raw, str) else raw
-        if plan.kind == "jsonl" and not isinstance(text, str):
-            text = None
-        records.append(Record(item_id, text, line + n + 1, metadata))
+            item_id = None if ids[n] is None else str(ids[n])
+        records.append(Record(item_id, text, 0, metadata))
+    return records
+
+
+def records_of(plan: Plan, batch: pa.Table, line: int) -> tuple[list[Record], dict[str, np.ndarray], dict[str, int]]:
+    """The records of one embedded batch and the vectors the workers made for them."""
+    keys = batch.column(KEY).to_pylist()
+    flat = batch.column(VECTOR).combine_chunks().flatten().to_numpy(zero_copy_only=False).reshape(len(keys), -1)
+    valid = batch.column(MADE).to_numpy(zero_copy_only=False)
+    records, made = [], {}
+    for n, record in enumerate(_records(plan, batch)):
+        if record is None:
+            continue
+        record.line = line + n + 1
+        records.append(record)
         if valid[n]:
             made[keys[n]] = flat[n]
     stats = {"long_texts": int(pa.compute.sum(batch.column(LONG)).as_py() or 0)}
@@ -312,7 +316,7 @@ def ray_ingest(
     if started_here:
         ray.init(
             address=address,
-            num_cpus=(workers or os.cpu_count() or 1) if address is None else None,
+            num_cpus=((workers or os.cpu_count() or 1) + 1) if address is None else None,  # +1: see actor_cpus
             object_store_memory=LOCAL_OBJECT_STORE if address is None else None,
             include_dashboard=False,
             log_to_driver=show_progress,
@@ -322,9 +326,13 @@ def ray_ingest(
         from ray.data import ActorPoolStrategy, DataContext
 
         DataContext.get_current().enable_progress_bars = show_progress
-        size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        cpus = float(ray.cluster_resources().get("CPU", 1))
+        size = workers or max(1, int(cpus))
         if gpus_per_worker:
             size = workers or max(1, int(ray.cluster_resources().get("GPU", 0) // gpus_per_worker))
+        # Ray Data's small tasks (listing and reading files) need a CPU slot too: actors that took every
+        # slot would wait for input forever, so together they leave one free.
+        actor_cpus = max(0.1, min(1.0, (cpus - 1) / size)) // 0.01 * 0.01
         for plan in plans:
             dataset = read_dataset(ray, plan).map_batches(
                 EncodeBatch,
@@ -340,7 +348,7 @@ def ray_ingest(
                 batch_size=batch_size,
                 batch_format="pyarrow",
                 compute=ActorPoolStrategy(size=size),
-                num_cpus=1 if not gpus_per_worker else 0.5,
+                num_cpus=actor_cpus,
                 num_gpus=gpus_per_worker or None,
             )
             _commit(ingest, plan, dataset, batch_size)
