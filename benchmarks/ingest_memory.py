@@ -32,11 +32,11 @@ def rss(field):
     return int(line.split()[1]) // 1024
 
 samples = []
-write_chunk = ingest.Ingest._write_chunk
-def sampled(self, chunk):
-    write_chunk(self, chunk)
+write_chunk = ingest.Ingest.write
+def sampled(self, chunk, vectors=None):
+    write_chunk(self, chunk, vectors)
     samples.append(rss("VmRSS"))
-ingest.Ingest._write_chunk = sampled
+ingest.Ingest.write = sampled
 if sys.argv[4] == "no-ann":
     engine.ANN_THRESHOLD = 10**12
 collection = Store(sys.argv[1]).create("big", "wordllama")

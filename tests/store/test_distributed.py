@@ -213,6 +213,6 @@ def test_cli_index_several_files_with_ray(run_cli, tmp_path):
     assert (summary["read"], summary["added"], summary["skipped_empty"], summary["total"]) == (5, 3, 1, 3)
     code, out, err = run_cli("index", "cli", str(tmp_path / "*.txt"), "-m", "wordllama", *s, "--json")
     assert code == 0, err
-    assert json.loads(out)["unchanged"] == 4 and json.loads(out)["total"] == 3
+    assert (json.loads(out)["unchanged"], json.loads(out)["duplicate_ids"], json.loads(out)["total"]) == (3, 1, 3)
     code, _, err = run_cli("index", "cli", str(a), "--engine", "spark", *s)
     assert code == 2 and "--engine" in err
