@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -323,41 +324,67 @@ def ray_ingest(
             configure_logging=False,
         )
     try:
-        from ray.data import ActorPoolStrategy, DataContext
-
-        DataContext.get_current().enable_progress_bars = show_progress
-        cpus = float(ray.cluster_resources().get("CPU", 1))
-        size = workers or max(1, int(cpus))
-        if gpus_per_worker:
-            size = workers or max(1, int(ray.cluster_resources().get("GPU", 0) // gpus_per_worker))
-        # Ray Data's small tasks (listing and reading files) need a CPU slot too: actors that took every
-        # slot would wait for input forever, so together they leave one free.
-        actor_cpus = max(0.1, min(1.0, (cpus - 1) / size)) // 0.01 * 0.01
-        for plan in plans:
-            dataset = read_dataset(ray, plan).map_batches(
-                EncodeBatch,
-                fn_constructor_kwargs={
-                    "spec": spec,
-                    "recipe": recipe,
-                    "state": str(state),
-                    "fitted": fitted,
-                    "store": str(collection.store.path),
-                    "name": collection.name,
-                    "plan": plan,
-                },
-                batch_size=batch_size,
-                batch_format="pyarrow",
-                compute=ActorPoolStrategy(size=size),
-                num_cpus=actor_cpus,
-                num_gpus=gpus_per_worker or None,
-            )
-            _commit(ingest, plan, dataset, batch_size)
+        with write_lock(collection):
+            _run(ray, ingest, collection, plans, spec, recipe, state, fitted, batch_size, workers, gpus_per_worker)
     except BaseException as exc:
         raise _explain(exc, files, text_column, id_column, fmt) from exc
     finally:
         if started_here:
             ray.shutdown()
     return ingest.complete()
+
+
+@contextmanager
+def write_lock(collection: Collection) -> Iterator[None]:
+    """THE single call site for the per-collection write lock (issue 13, branch `safety`), not on main yet:
+    when it lands, take that lock here, so a Ray ingest and any other writer never commit at once."""
+    del collection
+    yield
+
+
+def _run(
+    ray: Any,
+    ingest: Ingest,
+    collection: Collection,
+    plans: list[Plan],
+    spec: dict[str, Any],
+    recipe: dict[str, Any] | None,
+    state: Path,
+    fitted: Any,
+    batch_size: int,
+    workers: int | None,
+    gpus_per_worker: float,
+) -> None:
+    """Read, embed on the actor pool and commit, one Ray dataset per group of files."""
+    from ray.data import ActorPoolStrategy, DataContext
+
+    DataContext.get_current().enable_progress_bars = ingest.show_progress
+    cpus = float(ray.cluster_resources().get("CPU", 1))
+    size = workers or max(1, int(cpus))
+    if gpus_per_worker:
+        size = workers or max(1, int(ray.cluster_resources().get("GPU", 0) // gpus_per_worker))
+    # Ray Data's small tasks (listing and reading files) need a CPU slot too: actors that took every
+    # slot would wait for input forever, so together they leave one free.
+    actor_cpus = max(0.1, min(1.0, (cpus - 1) / size)) // 0.01 * 0.01
+    for plan in plans:
+        dataset = read_dataset(ray, plan).map_batches(
+            EncodeBatch,
+            fn_constructor_kwargs={
+                "spec": spec,
+                "recipe": recipe,
+                "state": str(state),
+                "fitted": fitted,
+                "store": str(collection.store.path),
+                "name": collection.name,
+                "plan": plan,
+            },
+            batch_size=batch_size,
+            batch_format="pyarrow",
+            compute=ActorPoolStrategy(size=size),
+            num_cpus=actor_cpus,
+            num_gpus=gpus_per_worker or None,
+        )
+        _commit(ingest, plan, dataset, batch_size)
 
 
 def _commit(ingest: Ingest, plan: Plan, dataset: Any, batch_size: int) -> None:
