@@ -81,7 +81,7 @@ def index(
     """Embed files (or a folder of images) into a collection. Re-running it updates items by id, never duplicates."""
     target = Store(store).create(collection, model, **model_options(pooling, long_text))
     file = files[0]
-    if image_column or (len(files) == 1 and file.is_dir() and not _holds_records(file, fmt)):
+    if image_column or (len(files) == 1 and file.is_dir() and engine == "local" and not _holds_records(file, fmt)):
         if engine != "local":
             raise EmbedlabError("engine='ray' indexes text files; images use engine='local'.", param="engine")
         if len(files) > 1:
@@ -113,10 +113,12 @@ def index(
 
 
 def _holds_records(folder: Path, fmt: str | None) -> bool:
-    """Whether a folder holds record files (then it is read as those), rather than images."""
+    """Whether a folder is read as record files: with --format, or when every file in it is one (.txt, .csv,
+    .tsv, .jsonl, .parquet ...). Any other folder is a folder of images, as before several inputs were taken."""
     from embedlab.io.records import FORMATS
 
-    return bool(fmt) or any(p.suffix.lower() in FORMATS for p in folder.rglob("*") if p.is_file())
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    return bool(fmt) or (bool(files) and all(p.suffix.lower() in FORMATS for p in files))
 
 
 def print_summary(summary: IngestSummary) -> None:
