@@ -81,16 +81,16 @@ if os.environ.get("BENCH_CLEAR_CACHE"):  # experiment: empty the tokenizer's wor
         return out
     WordLlamaEncoder._encode = cleared
 samples, snapshots, anon = [], [], []
-write_chunk = ingest.Ingest._write_chunk
-def sampled(self, chunk):
-    write_chunk(self, chunk)
+write_chunk = ingest.Ingest.write
+def sampled(self, chunk, vectors=None):
+    write_chunk(self, chunk, vectors)
     if trim:
         trim(0)
     samples.append(rss("VmRSS"))
     anon.append(rss("RssAnon"))
     if profile and len(samples) in (max(1, int(sys.argv[6]) // 10), int(sys.argv[6])):
         snapshots.append(tracemalloc.take_snapshot())
-ingest.Ingest._write_chunk = sampled
+ingest.Ingest.write = sampled
 if sys.argv[4] == "no-ann":
     os.environ["EMBEDLAB_ANN_THRESHOLD"] = str(10**12)
 collection = Store(sys.argv[1]).create("big", "wordllama")

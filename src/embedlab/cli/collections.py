@@ -53,9 +53,13 @@ app.add_typer(collections_app, name="collections", rich_help_panel="Collections 
 @app.command(rich_help_panel="Collections and search")
 def index(
     collection: Annotated[str, typer.Argument(help="Collection name (created if new).")],
-    file: Annotated[
-        Path,
-        typer.Argument(help="A .txt (one item per line), .csv, .tsv, .jsonl or .parquet file, or a folder of images."),
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Files (.txt one item per line, .csv, .tsv, .jsonl, .parquet), folders of them, or glob patterns "
+            "(quoted); or one folder of images.",
+            show_default=False,
+        ),
     ],
     model: Annotated[str, typer.Option("--model", "-m", help="Model for a new collection.")] = "minilm",
     text_column: Annotated[str | None, typer.Option(help="Column with the text (default: 'text').")] = None,
@@ -71,7 +75,24 @@ def index(
     max_pixels: Annotated[
         int, typer.Option(help="Images: skip any with more pixels than this (checked before decoding).")
     ] = 100_000_000,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit.")] = 512,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Items per commit (and per Ray batch).")] = 512,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="local: this process; ray: read and embed on Ray Data actors (pip install 'embedlab[scale]')."
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="Ray: join this cluster (auto, or ray://HOST:PORT); default: a local Ray runtime for the run."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Ray: actors that embed (default: one per CPU, or per GPU with --gpus-per-worker)."),
+    ] = None,
+    gpus_per_worker: Annotated[float, typer.Option(help="Ray: GPUs each actor reserves (e.g. 1, or 0.5).")] = 0,
     max_chars: MaxCharsOption = MAX_CHARS,
     pooling: PoolingOption = None,
     long_text: LongTextOption = None,
@@ -82,13 +103,18 @@ def index(
     no_wait: NoWaitOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Embed a file (or a folder of images) into a collection. Re-running it updates items by id, never duplicates.
+    """Embed files (or a folder of images) into a collection. Re-running it updates items by id, never duplicates.
 
     Several `index` runs into one collection may run at once: each commit waits for the others.
     """
     options = model_options(pooling, long_text, stop_words, max_features, backend)
     target = writer(store, no_wait).create(collection, model, **options)
-    if file.is_dir() or image_column:
+    file = files[0]
+    if image_column or (len(files) == 1 and file.is_dir() and engine == "local" and not _holds_records(file, fmt)):
+        if engine != "local":
+            raise EmbedlabError("engine='ray' indexes text files; images use engine='local'.", param="engine")
+        if len(files) > 1:
+            raise EmbedlabError("images are indexed from one folder or one file at a time.", "index each in turn.")
         from embedlab.images import index_images
 
         if text_column:
@@ -97,14 +123,18 @@ def index(
             target, file, image_column, id_column, fmt, max_pixels, show_progress=not as_json, batch_size=batch_size
         )
     else:
-        summary = target.add_file(
-            file,
+        summary = target.add_files(
+            files,
             text_column=text_column,
             id_column=id_column,
             fmt=fmt,
             show_progress=not as_json,
             batch_size=batch_size,
             max_chars=max_chars,
+            engine=engine,
+            address=address,
+            workers=workers,
+            gpus_per_worker=gpus_per_worker,
         )
     if as_json:
         print_json(summary.as_dict())
@@ -117,6 +147,15 @@ def writer(store: Path | None, no_wait: bool) -> Store:
     from embedlab.store import Store
 
     return Store(store, wait=not no_wait, on_wait=note)
+
+
+def _holds_records(folder: Path, fmt: str | None) -> bool:
+    """Whether a folder is read as record files: with --format, or when every file in it is one (.txt, .csv,
+    .tsv, .jsonl, .parquet ...). Any other folder is a folder of images, as before several inputs were taken."""
+    from embedlab.io.records import FORMATS
+
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    return bool(fmt) or (bool(files) and all(p.suffix.lower() in FORMATS for p in files))
 
 
 def print_summary(summary: IngestSummary) -> None:

@@ -337,3 +337,39 @@ def read_word_list(path: str | Path) -> list[str]:
 def line_error(path: Path, line: int, problem: str, expected: str) -> EmbedlabError:
     """A file-format error that names the file and line."""
     return EmbedlabError(f"{path} line {line}: {problem}", f"expected {expected}.")
+
+
+def expand_inputs(inputs: str | Path | Iterable[str | Path], fmt: str | None = None) -> list[Path]:
+    """The record files named by `inputs`: files, glob patterns (`data/*.jsonl`, `**` recurses) and folders.
+
+    A folder stands for the files under it (recursively) whose extension names a record format (or, with
+    `fmt`, every file). Order is kept, and within a folder or pattern the paths are sorted, so two runs read
+    the same files in the same order; a file named twice is read once. Nothing matching is an error.
+    """
+    import glob
+
+    items = [inputs] if isinstance(inputs, (str, Path)) else list(inputs)
+    if not items:
+        raise EmptyInputError("no input files were given.", "pass one or more files, folders or patterns.")
+    found: dict[Path, None] = {}
+    for item in items:
+        text = str(Path(item).expanduser())
+        path = Path(text)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and (fmt or p.suffix.lower() in FORMATS))
+            if not files:
+                raise EmptyInputError(
+                    f"folder {path} holds no .txt, .csv, .tsv, .jsonl or .parquet file.",
+                    "point at the files, or pass fmt= to read every file in it.",
+                )
+        elif path.is_file():
+            files = [path]
+        elif glob.has_magic(text):
+            files = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
+            if not files:
+                raise NotFoundError(f"no file matches {text}.", "check the pattern (quote it so the shell keeps it).")
+        else:
+            raise NotFoundError(f"input file {path} does not exist.", "check the path.")
+        for file in files:
+            found.setdefault(file.resolve(), None)
+    return list(found)

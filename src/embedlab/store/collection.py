@@ -219,6 +219,56 @@ class Collection:
 
         return self.add_records(records, count_items(path, fmt), show_progress, batch_size)
 
+    def add_files(
+        self,
+        inputs: str | Path | Sequence[str | Path],
+        text_column: str | None = None,
+        id_column: str | None = None,
+        fmt: str | None = None,
+        show_progress: bool = False,
+        batch_size: int = WRITE_BATCH,
+        engine: str = "local",
+        address: str | None = None,
+        workers: int | None = None,
+        gpus_per_worker: float = 0,
+        max_chars: int = MAX_CHARS,
+    ) -> IngestSummary:
+        """Embed many files, folders or glob patterns into the collection, `batch_size` items per commit.
+
+        `engine="local"` streams them through this process (as `add_file`); `engine="ray"` reads and embeds
+        them on Ray Data actors (`workers` of them, `gpus_per_worker` GPUs each) and commits here, with the
+        same upserts and summary (see `embedlab.store.distributed`). Without `address` a local Ray runtime
+        runs for the call; `address="auto"` or `"ray://HOST:PORT"` joins a cluster, whose nodes must all
+        reach the store's path.
+        """
+        from embedlab.io.records import expand_inputs
+
+        if engine not in ("local", "ray"):
+            raise EmbedlabError(f"unknown engine {engine!r}.", "use engine='local' or engine='ray'.", param="engine")
+        if engine == "local" and (address is not None or workers is not None or gpus_per_worker):
+            raise EmbedlabError(
+                "address, workers and gpus_per_worker apply to engine='ray' only.",
+                "pass engine='ray', or drop them.",
+                param="engine",
+            )
+        files = expand_inputs(inputs, fmt)
+        if engine == "ray":
+            from embedlab.store.distributed import ray_ingest
+
+            return ray_ingest(
+                self, files, text_column, id_column, fmt, show_progress, batch_size, address, workers, gpus_per_worker
+            )
+        for path in files:  # checks every file's columns before anything is written
+            read_records(path, text_column, id_column, fmt, max_chars)
+
+        def records() -> Iterator[Record]:
+            for path in files:
+                yield from read_records(path, text_column, id_column, fmt, max_chars)
+
+        counts = [count_items(p, fmt) for p in files]
+        total = None if None in counts else sum(c for c in counts if c is not None)
+        return self.add_records(records, total, show_progress, batch_size)
+
     def add_records(
         self, records: Records, total: int | None = None, show_progress: bool = False, batch_size: int = WRITE_BATCH
     ) -> IngestSummary:

@@ -116,6 +116,7 @@ class Ingest:
         self.inflight = 0  # records of the batch being written
         self.marker: int | None = None  # table version just before its commit (-1: the table is being created)
         self.total: int | None = None
+        self.started = time.perf_counter()
 
     def run(self, records: Records, total: int | None = None) -> IngestSummary:
         """Embed and upsert every record of `records()`; returns the summary.
@@ -123,12 +124,9 @@ class Ingest:
         On an interrupt (Ctrl-C, SIGTERM) the exception says how many items were kept (`kept`).
         """
         collection = self.collection
-        collection.store.check_writable()
-        started = time.perf_counter()
         self.total = total
         try:
-            if not self.encoder.fitted:
-                self.encoder.fit(r.text for r in records() if r.text and r.text.strip())
+            self.start(records)
             stream = records()
             desc = f"indexing {collection.name}"
             # a source that skips inputs (bad image files) says how many it has read, so the bar reaches its total
@@ -136,28 +134,44 @@ class Ingest:
             with tqdm(total=total, desc=desc, unit="item", disable=not self.show_progress) as bar:
                 while chunk := list(islice(stream, self.batch_size)):
                     self.inflight, self.marker = len(chunk), None
-                    self._write_chunk(chunk)
+                    self.write(chunk)
                     self.kept, self.inflight = self.kept + len(chunk), 0
                     bar.update(len(chunk) if read is None else read() - bar.n)
                 if read is not None:
                     bar.update(read() - bar.n)
-            summary = self.summary
-            if summary.read == 0:
-                raise EmptyInputError("the input has no items.", "give a file or list with at least one text.")
-            if not collection.exists:
-                raise EmptyInputError(
-                    f"all {summary.read} items have empty text; nothing to index.",
-                    "check that text_column names the column that holds the text.",
-                    param="text_column",
-                )
-            self._finish()
+            return self.complete()
         except BaseException as exc:
             if not isinstance(exc, Exception) and self.inflight and self._committed():
                 self.kept += self.inflight  # the interrupt came just after the batch's commit
             record_kept(exc, self.kept_line())
             raise
+
+    def start(self, records: Records | None = None) -> None:
+        """Before the first batch: check the store, fit the encoder (on `records()`) if it must be fitted.
+
+        `run` calls start, write (per batch) and complete; a distributed ingest calls them itself.
+        """
+        self.collection.store.check_writable()
+        self.started = time.perf_counter()
+        if not self.encoder.fitted:
+            if records is None:
+                raise EmbedlabError(f"model {self.encoder.name} must be fitted before this ingest.", param="model")
+            self.encoder.fit(r.text for r in records() if r.text and r.text.strip())
+
+    def complete(self) -> IngestSummary:
+        """After the last batch: the empty-input checks, the finishing steps (FTS, ANN), the summary."""
+        collection, summary = self.collection, self.summary
+        if summary.read == 0:
+            raise EmptyInputError("the input has no items.", "give a file or list with at least one text.")
+        if not collection.exists:
+            raise EmptyInputError(
+                f"all {summary.read} items have empty text; nothing to index.",
+                "check that text_column names the column that holds the text.",
+                param="text_column",
+            )
+        self._finish()
         summary.total = len(collection)
-        summary.seconds = round(time.perf_counter() - started, 3)
+        summary.seconds = round(time.perf_counter() - self.started, 3)
         return summary
 
     def _committed(self) -> bool:
@@ -176,7 +190,10 @@ class Ingest:
             f"kept {self.kept:,}{of} items in collection {self.collection.name!r}; run the same command again to finish"
         )
 
-    def _write_chunk(self, chunk: list[Record]) -> None:
+    def write(self, chunk: list[Record], vectors: dict[str, np.ndarray] | None = None) -> None:
+        """Upsert one batch as one commit (under the collection's write lock). `vectors` (id -> unit vector) are
+        ones already made elsewhere (by the workers of a distributed ingest); changed items without one are
+        embedded here."""
         summary, collection = self.summary, self.collection
         summary.read += len(chunk)
         rows: dict[str, Record] = {}
@@ -203,15 +220,20 @@ class Ingest:
                 "use a model that embeds images: clip:PATH (texts and images) or image:PATH (ResNet, ViT ...).",
                 param="model",
             )
-        items = [r.text if r.image is None else r.image for r in changed.values()]
-        vectors = encoder.encode(items, batch_size=ENCODE_BATCH, normalize=True)
-        summary.long_texts += int(encoder.last_stats.get("long_texts", 0))
-        summary.texts_without_known_words += int(encoder.last_stats.get("texts_without_known_words", 0))
         keys = list(changed)
+        made = vectors or {}
+        missing = [k for k in keys if k not in made]
+        if missing:
+            items = [changed[k].text if changed[k].image is None else changed[k].image for k in missing]
+            fresh = encoder.encode(items, batch_size=ENCODE_BATCH, normalize=True)
+            summary.long_texts += int(encoder.last_stats.get("long_texts", 0))
+            summary.texts_without_known_words += int(encoder.last_stats.get("texts_without_known_words", 0))
+            made = {**made, **dict(zip(missing, fresh, strict=True))}
+        matrix = np.stack([np.asarray(made[k], dtype=np.float32) for k in keys])
         with collection.writing():
-            self._commit(keys, [changed[k] for k in keys], vectors, len(rows))
+            self._commit(keys, [changed[k] for k in keys], matrix, len(rows))
         collection.engine.forget()
-        del vectors, items
+        del matrix, made
         if MALLOC_TRIM is not None:
             MALLOC_TRIM(0)
 
