@@ -33,7 +33,8 @@ def interrupt(process, store_path, rng: random.Random, wait_for_write: bool) -> 
             time.sleep(0.03)
         time.sleep(rng.uniform(0.0, 0.8))
     else:
-        time.sleep(rng.uniform(0.5, 2.5))
+        # not before the interpreter has started embedlab (a signal before any of our code runs is Python's own)
+        time.sleep(rng.uniform(1.0, 2.5))
     signum = rng.choice([signal.SIGINT, signal.SIGKILL])
     if process.poll() is None:
         process.send_signal(signum)

@@ -18,8 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from embedlab.errors import AlreadyExistsError, EmbedlabError
 
 PARTIAL = ".partial"
@@ -104,9 +102,11 @@ def write_json(path: str | Path, data: Any, durable: bool = True) -> None:
     write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=str), durable)
 
 
-def save_npy(path: str | Path, array: np.ndarray, durable: bool = True) -> None:
+def save_npy(path: str | Path, array: Any, durable: bool = True) -> None:
     """Write a .npy file (never pickled) atomically."""
     with atomic_write(path, durable) as temp:
+        import numpy as np  # here, so that the command line's start-up imports no numpy
+
         np.save(temp, array, allow_pickle=False)
 
 
