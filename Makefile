@@ -34,7 +34,7 @@ lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-# The figures in README.md; together they take about half an hour on 2 cores.
+# The figures in README.md; together they take one to two hours on 2 cores (each script prints its command line and load).
 bench: install-dev
 	$(BIN)/python benchmarks/encode_throughput.py
 	$(BIN)/python benchmarks/search_latency.py
@@ -42,6 +42,12 @@ bench: install-dev
 	$(BIN)/python benchmarks/maps_tsne.py
 	$(BIN)/python benchmarks/evaluate_cache.py
 	$(BIN)/python benchmarks/finetune_before_after.py
+	$(BIN)/python benchmarks/store_stress.py
+	$(BIN)/python benchmarks/serve_throughput.py
+	$(BIN)/python benchmarks/cli_startup.py
+	$(BIN)/python benchmarks/explorer_latency.py
+	$(BIN)/python benchmarks/scale_ingest.py
+	$(BIN)/python benchmarks/long_text_policy.py
 
 # Mutation testing of the core modules (not part of CI; see docs/testing.md). Plants single-line bugs and
 # checks that some test fails for each; prints the surviving mutants and the survival rate.

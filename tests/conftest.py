@@ -66,7 +66,7 @@ def run_cli(capsys, monkeypatch):
         monkeypatch.setattr(sys, "argv", ["embedlab", *args])
         code = 0
         try:
-            main()
+            main(standalone=False)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
         out, err = capsys.readouterr()

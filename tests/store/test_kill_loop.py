@@ -86,7 +86,10 @@ def test_kill_loop_index_reembed_drop(tmp_path, sentences, wordllama, run_cli):
             if command == "drop" and "victim" not in Store(store_path).names():
                 Store(store_path).create("victim", wordllama).add(sentences[600:900])
             code, _, err, signum = interrupt(start(store_path, *args), store_path, rng, command != "drop")
-            if signum == signal.SIGKILL:
+            finished = command == "reembed" and "copy" in Store(store_path).names()
+            if code == 2 and finished and "already exists" in err:
+                pass  # an earlier run in this loop finished the copy before its signal: a complete target is kept
+            elif signum == signal.SIGKILL:
                 assert code in (0, -signal.SIGKILL), err
             elif code != 0:
                 assert code == 130, err

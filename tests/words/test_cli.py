@@ -18,7 +18,7 @@ def run(args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
     monkeypatch.setattr(sys, "argv", ["embedlab", *args])
     code = 0
     try:
-        main()
+        main(standalone=False)
     except SystemExit as exc:
         code = int(exc.code or 0)
     out = capsys.readouterr()

@@ -58,8 +58,10 @@ def interrupted(signum: int, exc: BaseException) -> None:
     sys.exit(128 + signum)
 
 
-def main() -> None:
-    """Console-script entry point."""
+def main(standalone: bool = True) -> None:
+    """Console-script entry point. `standalone=False` (tests calling it in-process) restores the signal handlers
+    afterwards; the command line instead ignores Ctrl-C/SIGTERM once the command is done, so a signal that lands
+    while the interpreter shuts down cannot turn a finished command into a failure."""
     handlers: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
         # Raised as `Interrupted`, not KeyboardInterrupt: typer turns a KeyboardInterrupt into a return value
@@ -88,7 +90,7 @@ def main() -> None:
         raise
     finally:
         for signum, handler in handlers.items():
-            signal.signal(signum, handler)
+            signal.signal(signum, handler if not standalone else signal.SIG_IGN)
     if code == 130:  # a KeyboardInterrupt that typer caught itself (not raised by our handler)
         interrupted(signal.SIGINT, KeyboardInterrupt())
     if isinstance(code, int) and code:  # typer.Exit(code) inside a command comes back as a return value
