@@ -12,16 +12,8 @@ import pytest
 
 from tests.explorer.standin import build_app
 from tests.images.conftest import models, photos  # noqa: F401 - the tiny CLIP model and sample photos
+from tests.maps.test_browser import ARGS, CHROMIUM  # the same offline headless Chromium as the map tests
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 BIG = 100_000
 
