@@ -208,20 +208,27 @@ class ModelPool:
         with self._lock:
             return list(self._loaded)
 
-    def batcher(self, name: str, **options: Any) -> Batcher:
-        """The batcher of model `name` (loading it on first use; thread-safe)."""
-        spec = ModelSpec(str(name), dict(options))
-        key = model_key(spec.name, dict(spec.options))
+    def _loaded_batcher(self, key: str) -> Batcher | None:
+        """The batcher of an already loaded model (now the most recently used), or None."""
         with self._lock:
             if key in self._loaded:
                 self._loaded.move_to_end(key)
                 return self._loaded[key]
+        return None
+
+    def batcher(self, name: str, **options: Any) -> Batcher:
+        """The batcher of model `name` (loading it on first use; thread-safe)."""
+        spec = ModelSpec(str(name), dict(options))
+        key = model_key(spec.name, dict(spec.options))
+        found = self._loaded_batcher(key)
+        if found is not None:
+            return found
+        with self._lock:
             gate = self._loading.setdefault(key, threading.Lock())
         with gate:  # one load per model, others wait for it
-            with self._lock:
-                if key in self._loaded:
-                    self._loaded.move_to_end(key)
-                    return self._loaded[key]
+            found = self._loaded_batcher(key)
+            if found is not None:
+                return found
             encoder = spec.load()
             batcher = Batcher(key, encoder, **self.batch_options)  # type: ignore[arg-type]
             with self._lock:
@@ -242,12 +249,8 @@ class ModelPool:
     async def load(self, name: str, **options: Any) -> Batcher:
         """`batcher` without blocking the event loop while a model loads."""
         spec = ModelSpec(str(name), dict(options))
-        key = model_key(spec.name, dict(spec.options))
-        with self._lock:
-            if key in self._loaded:
-                self._loaded.move_to_end(key)
-                return self._loaded[key]
-        return await asyncio.to_thread(self.batcher, name, **options)
+        found = self._loaded_batcher(model_key(spec.name, dict(spec.options)))
+        return found if found is not None else await asyncio.to_thread(self.batcher, name, **options)
 
     async def encode(self, name: str, texts: Sequence[str], *, long_text: str = "window", **options: Any) -> np.ndarray:
         """Unit vectors of `texts` by model `name`, batched with other concurrent requests for that model."""
