@@ -76,10 +76,13 @@ def lee_sentences() -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def mixed_data(n: int, n_queries: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray, Encoder]:
+def mixed_data(n: int, n_queries: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray, Encoder, np.ndarray]:
+    """Also returns `n_queries` other held-out sentences' vectors, to tune efSearch with (never the
+    evaluation queries)."""
     minilm = load("minilm")
     texts = lee_sentences()
-    base_texts, query_texts = texts[: len(texts) - n_queries], texts[-n_queries:]
+    held = 2 * n_queries
+    base_texts, query_texts = texts[: len(texts) - held], texts[-n_queries:]
     cache = bench_data.CACHE / f"lee-minilm-{len(texts)}.npy"
     if cache.exists():
         encoded = np.load(cache)
@@ -87,7 +90,7 @@ def mixed_data(n: int, n_queries: int) -> tuple[list[str], np.ndarray, list[str]
         encoded = minilm.encode(texts, batch_size=64, normalize=True)
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.save(cache, encoded, allow_pickle=False)
-    base, queries = encoded[: len(base_texts)], encoded[len(base_texts) :]
+    base, tuning, queries = encoded[: len(base_texts)], encoded[-held:-n_queries], encoded[-n_queries:]
     rng = np.random.default_rng(0)
     picks = rng.integers(0, len(base), n)
     partners = rng.integers(0, len(base), n)
@@ -95,14 +98,17 @@ def mixed_data(n: int, n_queries: int) -> tuple[list[str], np.ndarray, list[str]
     noise = rng.normal(0, 0.01, (n, base.shape[1])).astype(np.float32)
     vectors = l2_normalize(weight * base[picks] + (1 - weight) * base[partners] + noise).astype(np.float32)
     words = [t.split()[:12] for t in base_texts]
-    return [" ".join(words[p]) for p in picks], vectors, query_texts, queries.astype(np.float32), minilm
+    texts_out = [" ".join(words[p]) for p in picks]
+    return texts_out, vectors, query_texts, queries.astype(np.float32), minilm, tuning.astype(np.float32)
 
 
-def real_data(n: int, n_queries: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray, Encoder]:
+def real_data(n: int, n_queries: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray, Encoder, np.ndarray]:
     texts, vectors = bench_data.real_vectors(n)
-    query_texts = bench_data.real_texts(n + n_queries)[n:]
+    held = bench_data.real_texts(n + 2 * n_queries)[n:]
+    query_texts, tuning_texts = held[:n_queries], held[n_queries:]
     wordllama = load("wordllama")
-    return texts, vectors, query_texts, wordllama.encode(query_texts, normalize=True).astype(np.float32), wordllama
+    queries = wordllama.encode(query_texts, normalize=True).astype(np.float32)
+    return texts, vectors, query_texts, queries, wordllama, wordllama.encode(tuning_texts, normalize=True)
 
 
 def best_rate(fn, count: int, repeats: int = 5) -> float:
@@ -113,7 +119,7 @@ def recall_of(found: list[list[str]], truth: list[list[str]]) -> float:
     return float(np.mean([len(set(f) & set(t)) / len(t) for f, t in zip(found, truth, strict=True) if t]))
 
 
-def collection_run(name: str, texts, vectors, query_texts, queries, encoder) -> dict[str, Any]:
+def collection_run(name: str, texts, vectors, query_texts, queries, encoder, tuning) -> dict[str, Any]:
     """Ingest into a real collection, then time its searches (single, batch of 100, filtered, peer)."""
     n = len(vectors)
     out: dict[str, Any] = {}
@@ -137,6 +143,11 @@ def collection_run(name: str, texts, vectors, query_texts, queries, encoder) -> 
         many = [hits for b in batches for hits in engine.semantic_many(b, 10)]
         out["batch_recall"] = recall_of([[i for i, _ in h] for h in many], truth)
         out["batch100"] = best_rate(lambda: [engine.semantic_many(b, 10) for b in batches], len(queries))
+        tuned = collection.tune_search(tuning, target_recall=0.99)
+        out["tuned_ef"] = tuned["ef_search"]
+        found = [[i for i, _ in engine.semantic(q, 10)] for q in queries]
+        out["tuned_recall"] = recall_of(found, truth)
+        out["tuned_single"] = best_rate(lambda: [engine.semantic(q, 10) for q in queries], len(queries))
         out["exact"] = best_rate(lambda: ann_sweep.exact_top(stored, queries[:50], 10), 50, 3) / 1  # numpy, 1 call
         out["exact_single"] = best_rate(
             lambda: [engine_module._exact(ids, stored, q[None], 10) for q in queries[:50]], 50, 3
@@ -203,7 +214,7 @@ def main() -> None:
         f"{ann_sweep.load_average()}"
     )
     for data in args.data.split(","):
-        texts, vectors, query_texts, queries, encoder = (mixed_data if data == "mixed" else real_data)(
+        texts, vectors, query_texts, queries, encoder, tuning = (mixed_data if data == "mixed" else real_data)(
             args.n, args.queries
         )
         print(f"\n=== {data}: {len(vectors):,} x {vectors.shape[1]}, {len(queries)} queries ===", flush=True)
@@ -212,7 +223,7 @@ def main() -> None:
             ann_sweep.sweep(vectors, queries, args.variants.split(","), efs)
         if args.no_collection:
             continue
-        result = collection_run(data, texts, vectors, query_texts, queries, encoder)
+        result = collection_run(data, texts, vectors, query_texts, queries, encoder, tuning)
         print(
             f"\nembedlab through the Collection ({ann_sweep.load_average()}); ingest {result['ingest_s']:.0f}s "
             f"incl. FTS and HNSW build"
@@ -220,6 +231,11 @@ def main() -> None:
         print(f"{'semantic top-10':40} {'queries/s':>10} {'recall@10':>10}")
         for label, rate, rec in (
             (f"HNSW ({ann_module.LIBRARY}), one query per call", result["single"], result["recall"]),
+            (
+                f"HNSW, tune_search (efSearch {result['tuned_ef']})",
+                result["tuned_single"],
+                result["tuned_recall"],
+            ),
             ("HNSW, search_many, batches of 100", result["batch100"], result["batch_recall"]),
             ("exact (numpy), one query per call", result["exact_single"], 1.0),
             ("LanceDB flat search (peer)", result["lance"], result["lance_recall"]),

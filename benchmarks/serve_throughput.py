@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import signal
@@ -58,7 +59,42 @@ def wait_ready(url: str, process: subprocess.Popen, timeout: float = 300) -> Non
 
 
 async def drive(url: str, model: str, texts: list[str], clients: int) -> float:
-    """texts/s with `clients` concurrent clients, one text per request."""
+    """texts/s with `clients` concurrent clients, one text per request, each a keep-alive HTTP/1.1 connection.
+
+    The clients are written on asyncio's streams rather than httpx: they run on the same 2 cores as the
+    server, and httpx spends about as much CPU per request as the server does (it capped the server at
+    0.44x in-process in the run of 2026-11-28), so the figure measured the client. A load generator such as
+    wrk or oha does the same; `drive_httpx` keeps the httpx client for comparison (`--client httpx`)."""
+    split = httpx.URL(url)
+    host, port, path = split.host, split.port, split.path.rstrip("/") + "/embeddings"
+    queue = list(reversed(texts))
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while queue:
+                body = json.dumps({"model": model, "input": [queue.pop()]}).encode()
+                writer.write(
+                    f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n".encode()
+                    + body
+                )
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head.split(b" ", 2)[1])
+                length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                answer = await reader.readexactly(length)
+                if status != 200 or b'"embedding"' not in answer:
+                    raise RuntimeError(f"HTTP {status}: {answer[:200]!r}")
+        finally:
+            writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return len(texts) / (time.perf_counter() - start)
+
+
+async def drive_httpx(url: str, model: str, texts: list[str], clients: int) -> float:
+    """As `drive`, with httpx's AsyncClient (its own CPU use counts against the server on a small machine)."""
     queue = list(reversed(texts))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
@@ -101,11 +137,12 @@ def measure_server(name: str, command: list[str], url: str, model: str, texts: l
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         wait_ready(url.removesuffix("/v1"), process)
-        asyncio.run(drive(url, model, texts[:64], 8))  # warm up
+        driver = drive_httpx if args.client == "httpx" else drive
+        asyncio.run(driver(url, model, texts[:64], 8))  # warm up
         row = {"name": name}
         row["in"], row["single"] = args.in_process()
         for clients in (1, 8, 32):
-            row[clients] = max(asyncio.run(drive(url, model, texts, clients)) for _ in range(args.repeats))
+            row[clients] = max(asyncio.run(driver(url, model, texts, clients)) for _ in range(args.repeats))
         trips = round_trips(url, model, args.latency_repeats)
         row["p50"], row["p99"] = percentile(trips, 0.5), percentile(trips, 0.99)
         print(f"measured {name}: {row}", flush=True)
@@ -124,6 +161,7 @@ def main() -> None:
     parser.add_argument("--model", default="minilm")
     parser.add_argument("--repeats", type=int, default=2, help="best of this many runs per client count")
     parser.add_argument("--latency-repeats", type=int, default=50)
+    parser.add_argument("--client", choices=("raw", "httpx"), default="raw", help="the concurrent clients' HTTP code")
     default_infinity = Path(__file__).resolve().parent.parent / ".bench-venv" / "bin" / "infinity_emb"
     parser.add_argument("--infinity", default=str(default_infinity) if default_infinity.exists() else None)
     args = parser.parse_args()
@@ -194,7 +232,10 @@ def main() -> None:
     elif not args.infinity:
         print("infinity-emb not measured (not installed, or --infinity ''): see the module docstring.")
 
-    print(f"\nmodel {args.model}, {len(texts)} Lee sentences, one text per request; CPU threads: {os.cpu_count()}")
+    print(
+        f"\nmodel {args.model}, {len(texts)} Lee sentences, one text per request ({args.client} HTTP clients); "
+        f"CPU threads: {os.cpu_count()}"
+    )
     print(
         f"{'server':16} {'in-process':>10} {'1 client':>10} {'8 clients':>10} {'32 clients':>11} {'x in-proc@32':>13} "
         f"{'p50 ms':>8} {'p99 ms':>8} {'p50 / in-proc':>14}"

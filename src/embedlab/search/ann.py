@@ -14,6 +14,14 @@ the next write brings it up to date. The index folder is written whole or not at
 write lock, so the version it records is the one its vectors came from.
 
 Rows of the graph are labels 0..n-1; `ids[label]` is the item id, `""` for a deleted row.
+
+efSearch defaults to `EF_SEARCH`, the value the hard benchmark data needs for recall@10 0.99 (100k points
+mixed from 2,100 sentences: dozens of near-duplicates per query). Most collections need far less (100k
+distinct texts reach 0.99 at efSearch 48-96, several times faster), so `tune` sets it per index from a
+sample of the user's own queries: the smallest value of `EF_CHOICES` whose recall@10 against exact search
+reaches the target. The sample must be real queries: the index's own vectors used as queries were tried
+and are far too easy (they chose efSearch 32 where new queries needed 256). hnswlib has no such tuning,
+so it is written here. The value is kept in index.json, through extensions and rebuilds.
 """
 
 from __future__ import annotations
@@ -30,7 +38,10 @@ from embedlab.io.files import write_folder
 LIBRARY = "hnswlib"
 HNSW_M = 32
 EF_CONSTRUCTION = 200
-EF_SEARCH = 256
+EF_SEARCH = 256  # efSearch of an index that was never calibrated (and the base of filtered walks)
+EF_CHOICES = (32, 48, 64, 96, 128, 192, 256, 384, 512)
+TARGET_RECALL = 0.99
+EXACT_CHUNK = 65_536  # rows compared at a time by the exact search of `tune`
 ANN_THRESHOLD = 50_000  # collections of at least this many items get an index
 GROWTH = 1.25  # capacity headroom when the index must grow (one realloc per 25% of growth)
 THRESHOLD_ENV = "EMBEDLAB_ANN_THRESHOLD"  # overrides ANN_THRESHOLD (tests and stress runs use a small one)
@@ -66,11 +77,19 @@ def recorded(folder: Path) -> tuple[int, int] | str:
 class AnnIndex:
     """hnswlib Index over unit vectors with inner product, plus the id of each label."""
 
-    def __init__(self, index: object, ids: np.ndarray, table_version: int, deleted: int = 0) -> None:
+    def __init__(
+        self,
+        index: object,
+        ids: np.ndarray,
+        table_version: int,
+        deleted: int = 0,
+        ef_search: int = EF_SEARCH,
+    ) -> None:
         self.index = index
         self.ids = np.asarray(ids, dtype=object)
         self.table_version = table_version
         self.deleted = deleted
+        self.ef_search = ef_search  # set by `tune`; kept through extensions and rebuilds
         self._labels: dict[str, int] | None = None
 
     @property
@@ -100,11 +119,17 @@ class AnnIndex:
 
     @classmethod
     def build(
-        cls, batches: Iterable[tuple[np.ndarray, np.ndarray]], dim: int, rows: int, table_version: int
+        cls,
+        batches: Iterable[tuple[np.ndarray, np.ndarray]],
+        dim: int,
+        rows: int,
+        table_version: int,
+        ef_search: int = EF_SEARCH,
     ) -> AnnIndex:
         """Build from (ids, vectors) batches, e.g. streamed from the table: only one batch is held besides
         the index itself."""
         ann = cls.empty(dim, rows, table_version)
+        ann.ef_search = ef_search
         for ids, vectors in batches:
             ann.upsert(np.asarray(ids), vectors)
         return ann
@@ -139,7 +164,7 @@ class AnnIndex:
         k = min(k, self.count)
         if k == 0:
             return [np.empty(0, dtype=object)] * len(queries), [np.empty(0, dtype=np.float32)] * len(queries)
-        self.index.set_ef(max(ef or EF_SEARCH, k))
+        self.index.set_ef(max(ef or self.ef_search, k))
         test = None if allowed is None else allowed.__getitem__
         try:
             labels, distances = self.index.knn_query(queries, k=k, filter=test, num_threads=1 if test else -1)
@@ -173,6 +198,38 @@ class AnnIndex:
             return np.zeros((0, self.index.dim), dtype=np.float32)
         return np.asarray(self.index.get_items(np.asarray(labels), return_type="numpy"), dtype=np.float32)
 
+    def exact_kth(self, queries: np.ndarray, k: int) -> np.ndarray:
+        """The k-th best exact score of each query over the live rows, computed over chunks of
+        `EXACT_CHUNK` rows so that no second copy of the vectors is held."""
+        best = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+        for start in range(0, len(self.ids), EXACT_CHUNK):
+            labels = np.arange(start, min(start + EXACT_CHUNK, len(self.ids)))
+            labels = labels[self.ids[labels] != ""]
+            scores = np.concatenate([best, queries @ self.vectors_of(labels).T], axis=1)
+            keep = min(k, scores.shape[1])
+            best = -np.partition(-scores, keep - 1, axis=1)[:, :keep]
+        return best.min(axis=1)
+
+    def tune(self, queries: np.ndarray, target: float = TARGET_RECALL, k: int = 10) -> dict[int, float]:
+        """Set `ef_search` to the smallest of `EF_CHOICES` whose recall@k on `queries` (unit vectors of real
+        queries) reaches `target` (the largest choice if none does); return the recall at each value tried.
+
+        A found row counts as a hit when its score reaches the k-th exact score, so ties among duplicates are
+        not misses."""
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        k = min(k, self.count)
+        kth = self.exact_kth(queries, k)
+        recalls: dict[int, float] = {}
+        for ef in EF_CHOICES:
+            self.index.set_ef(max(ef, k))
+            _, distances = self.index.knn_query(queries, k=k)
+            recalls[ef] = round(float(np.mean(1.0 - distances >= kth[:, None] - 1e-5)), 4)
+            if recalls[ef] >= target:
+                break
+        self.ef_search = next((ef for ef, r in recalls.items() if r >= target), EF_CHOICES[-1])
+        self.index.set_ef(self.ef_search)
+        return recalls
+
     def save(self, folder: Path) -> None:
         """Write the index, its ids and what it holds into `folder`, replacing it whole."""
 
@@ -188,6 +245,7 @@ class AnnIndex:
                 "dim": int(self.index.dim),
                 "M": HNSW_M,
                 "ef_construction": EF_CONSTRUCTION,
+                "ef_search": self.ef_search,
             }
             (temp / "index.json").write_text(json.dumps(meta), encoding="utf-8")
 
@@ -206,6 +264,9 @@ class AnnIndex:
             if meta.get("library") != LIBRARY:
                 return None
             version, count, deleted = int(meta["table_version"]), int(meta["count"]), int(meta["deleted"])
+            ef_search = int(meta.get("ef_search", EF_SEARCH))  # indexes written before `tune` existed
+            if not 1 <= ef_search <= 4096:
+                return None
             ids = np.load(folder / "ids.npy", allow_pickle=False)
             if len(ids) != count + deleted or int(np.count_nonzero(ids == "")) != deleted:
                 return None
@@ -215,5 +276,5 @@ class AnnIndex:
             return None
         if index.element_count != len(ids):
             return None
-        index.set_ef(EF_SEARCH)
-        return cls(index, ids.astype(object), version, deleted)
+        index.set_ef(ef_search)
+        return cls(index, ids.astype(object), version, deleted, ef_search)

@@ -7,6 +7,7 @@ best first; the collection turns them into `SearchResult`s.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,15 @@ def filtered_ef(k: int, kept: float) -> int:
     walk steps over about 1/kept rejected rows per accepted one, so its candidate list is widened, by
     1/sqrt(kept) (a compromise between recall and time), up to 2,048."""
     return int(min(max(EF_SEARCH, k) / max(kept, 1e-3) ** 0.5, 2048))
+
+
+def tuned_ef(folder: Path) -> int:
+    """The efSearch a user tuned for this collection's index (kept when the index is rebuilt), else the default."""
+    try:
+        ef = int(json.loads((folder / "index.json").read_text(encoding="utf-8")).get("ef_search", EF_SEARCH))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return EF_SEARCH
+    return ef if 1 <= ef <= 4096 else EF_SEARCH
 
 
 def _pairs(ids: list[np.ndarray], scores: list[np.ndarray]) -> list[Hits]:
@@ -58,9 +68,11 @@ def sql_string(value: str) -> str:
 class SearchEngine:
     """Search over one table. `vectors()` is cached per table version; the ANN index is used when fresh."""
 
-    def __init__(self, table: Any, ann_folder: Path) -> None:
+    def __init__(self, table: Any, ann_folder: Path, versions_folder: Path | None = None) -> None:
         self.table = table
         self.ann_folder = ann_folder
+        self.versions_folder = versions_folder  # the table's `_versions` folder: a commit adds a file there
+        self._version: tuple[tuple[int, int] | None, int] | None = None
         self._matrix: tuple[int, np.ndarray, np.ndarray] | None = None
         self._ann: AnnIndex | None = None
         self._ann_loaded: tuple[int, int] | None = None
@@ -79,9 +91,28 @@ class SearchEngine:
         vectors = data["vector"].combine_chunks().flatten().to_numpy().reshape(len(data), -1)
         return ids, vectors
 
+    def table_version(self) -> int:
+        """The table's current version, as any process last committed it.
+
+        Asking LanceDB costs about 140 microseconds (a look at the manifests on disk through its async
+        runtime), as much as a whole HNSW query, and a single-query search needs it. So the answer is reused
+        while the table's `_versions` folder is unchanged (every commit, by any process, adds a manifest
+        file there, which changes the folder's mtime); without that folder LanceDB is asked every time.
+        """
+        stamp = None
+        if self.versions_folder is not None:
+            try:
+                found = self.versions_folder.stat()
+                stamp = (found.st_mtime_ns, found.st_ino)
+            except OSError:
+                stamp = None
+        if stamp is None or self._version is None or self._version[0] != stamp:
+            self._version = (stamp, int(self.table.version))  # the stamp is read first: never older than it
+        return self._version[1]
+
     def vectors(self) -> tuple[np.ndarray, np.ndarray]:
         """All ids and vectors (float32, unit length), in one order; cached for this table version."""
-        version = self.table.version
+        version = self.table_version()
         if self._matrix is None or self._matrix[0] != version:
             data = self.table.search().select(["id", "vector"]).limit(None).to_arrow()
             self._matrix = (version, *self._arrays(data))
@@ -128,7 +159,7 @@ class SearchEngine:
             if len(labels) <= FILTER_EXACT_ROWS:
                 if kept is None:  # the kept rows' vectors, copied once per filter and table version
                     kept = ann.vectors_of(labels)
-                    self._masks[(where, self.table.version, len(ann.ids))] = (mask, labels, kept)
+                    self._masks[(where, self.table_version(), len(ann.ids))] = (mask, labels, kept)
                 return _exact(ann.ids[labels], kept, queries, k)
             ef = filtered_ef(k, len(labels) / max(ann.count, 1))
             return _pairs(*ann.search_many(queries, k, ef=ef, allowed=mask))
@@ -142,7 +173,7 @@ class SearchEngine:
     def _mask(self, ann: AnnIndex, where: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """(boolean mask over the index's labels, the labels it keeps, their vectors if copied yet) of the
         rows that pass `where`."""
-        key = (where, self.table.version, len(ann.ids))
+        key = (where, self.table_version(), len(ann.ids))
         if key in self._masks:
             self._masks[key] = self._masks.pop(key)  # most recently used last
             return self._masks[key]
@@ -187,7 +218,7 @@ class SearchEngine:
         if self._ann is None or stamp != self._ann_loaded:  # none yet, or another process saved a newer one
             self._ann, self._ann_loaded = AnnIndex.load(self.ann_folder), stamp
         if self._ann is not None:
-            version = self.table.version
+            version = self.table_version()
             if self._rows is None or self._rows[0] != version:  # a version's row count never changes
                 self._rows = (version, self.table.count_rows())
             if self._ann.matches(version, self._rows[1]):
@@ -203,8 +234,9 @@ class SearchEngine:
 
     def ann_state(self) -> str:
         """One line: whether the ANN index is used, and if not, why."""
-        if self.fresh_ann() is not None:
-            return f"hnsw ({LIBRARY}), up to date"
+        ann = self.fresh_ann()
+        if ann is not None:
+            return f"hnsw ({LIBRARY}), up to date, efSearch {ann.ef_search}"
         meta = recorded(self.ann_folder)
         if meta == "missing":
             return f"none (exact search; built at {ann_threshold():,} items)"
@@ -218,6 +250,17 @@ class SearchEngine:
             f"stale (holds {meta[1]:,} items of table version {meta[0]}; the table has {rows:,} at version "
             f"{version}); {later}"
         )
+
+    def tune_ann(self, queries: np.ndarray, target: float, k: int) -> dict[int, float] | None:
+        """Tune the fresh index's efSearch on these query vectors and save it (the caller holds the write
+        lock); None when there is no fresh index (exact search answers, recall is 1)."""
+        ann = self.fresh_ann()
+        if ann is None:
+            return None
+        recalls = ann.tune(queries, target, k)
+        ann.save(self.ann_folder)
+        self._ann, self._ann_loaded = ann, self._ann_stamp()
+        return recalls
 
     def base_ann(self) -> AnnIndex | None:
         """The fresh index an ingest may extend, or None (the ingest's end then rebuilds it if needed)."""
@@ -263,4 +306,4 @@ class SearchEngine:
         version, rows = self.table.version, self.table.count_rows()
         reader = self.table.search().select(["id", "vector"]).limit(None).to_batches(BUILD_BATCH)
         batches = (self._arrays(pa.Table.from_batches([batch])) for batch in reader)
-        return AnnIndex.build(batches, self.dim, rows, version)
+        return AnnIndex.build(batches, self.dim, rows, version, ef_search=tuned_ef(self.ann_folder))
