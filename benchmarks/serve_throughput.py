@@ -5,8 +5,8 @@ Server: `embedlab serve --model MODEL` on a free loopback port, driven by 1, 8 a
 (asyncio + httpx, one text per request, so throughput at 32 clients relies on dynamic batching), and the
 round-trip time (p50/p99) of one short text from one client. Peer: infinity-emb (`infinity_emb v2`) serving
 the same model folder, when it is installed (it does not share our dependencies: install it into its own
-venv, e.g. `python -m venv .bench-venv && .bench-venv/bin/pip install "infinity-emb[server]" "transformers<5"`,
-and pass --infinity .bench-venv/bin/infinity_emb).
+venv, e.g. `python -m venv .bench-venv && .bench-venv/bin/pip install "infinity-emb[server,torch]"
+"transformers<5" "torch==2.13.0"`, and pass --infinity .bench-venv/bin/infinity_emb).
 
 The clients run on the same machine as the server (2 cores here), so every figure includes the client's
 own CPU use; the machine is shared, so compare the ratios of one run, not absolute numbers across runs.
