@@ -358,7 +358,13 @@ def _run(
     """Read, embed on the actor pool and commit, one Ray dataset per group of files."""
     from ray.data import ActorPoolStrategy, DataContext
 
-    DataContext.get_current().enable_progress_bars = ingest.show_progress
+    context = DataContext.get_current()
+    context.enable_progress_bars = ingest.show_progress
+    # Batches reach the driver in input order, so they commit in the order the single-process ingest
+    # commits them: the first batch creates the table and its metadata columns, and a field first seen in a
+    # later batch is ignored (and reported) the same way on both paths. Without it, whichever actor
+    # finished first decided the table's columns (a test caught a field kept by one run and dropped by the next).
+    context.execution_options.preserve_order = True
     cpus = float(ray.cluster_resources().get("CPU", 1))
     size = workers or max(1, int(cpus))
     if gpus_per_worker:
