@@ -377,6 +377,8 @@ def run_document(path: Path, full: bool, setup: list[str] | None = None, log=pri
 SETUP: dict[str, list[str]] = {
     # "`embedlab demo` indexes the Lee corpus into the collection demo-news" (the maps need it)
     "docs/maps.md": ["embedlab demo --json > /dev/null"],
+    # its first command is `embedlab demo`; `embedlab.explore("demo-news")` needs that collection
+    "docs/explorer.md": ["embedlab demo --json > /dev/null"],
     # README's tour starts with `make demo`; its maps and its `demo-news` commands need the demo's collections
     "README.md": ["embedlab demo --json > /dev/null"],
 }

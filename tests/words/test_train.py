@@ -53,6 +53,27 @@ def test_training_repeats_with_one_worker_and_a_seed(tmp_path: Path, lee_path: P
     assert np.array_equal(a.vectors.vectors, b.vectors.vectors)
 
 
+TRAIN = """
+import sys
+from embedlab.words import TrainOptions, train
+train("doc2vec", sys.argv[1], sys.argv[2], TrainOptions(dim=20, epochs=2, min_count=5, workers=1, seed=7))
+"""
+
+
+def test_doc2vec_training_repeats_in_a_process_with_another_hash_seed(tmp_path: Path, lee_path: Path) -> None:
+    """docs/words.md: with --workers 1 a seed gives bit-identical vectors in any process (Python's `hash` is
+    salted per process; no starting vector may come from it)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONHASHSEED": "1" if os.environ.get("PYTHONHASHSEED") != "1" else "2"}
+    subprocess.run([sys.executable, "-c", TRAIN, str(lee_path), str(tmp_path / "there")], env=env, check=True)
+    train("doc2vec", lee_path, tmp_path / "here", TrainOptions(dim=20, epochs=2, min_count=5, workers=1, seed=7))
+    for name in ("vectors.bin", "docvecs.npy"):
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "there" / name).read_bytes(), name
+
+
 def test_fasttext_builds_oov_words_from_subwords(ft_dir: Path) -> None:
     lab = load(f"fasttext:{ft_dir}")
     status = lab.status("firefighterz")
