@@ -121,6 +121,9 @@ def run(module: str, tests: list[str], children: int, fresh: bool) -> int:
         TRANSFORMERS_OFFLINE="1",
         TOKENIZERS_PARALLELISM="false",
     )
+    # made before Python starts: a PYTHONPATH folder missing at start-up is cached as "nothing here" for the whole
+    # process, and the tests would then import the unmutated package of the virtual environment instead
+    (work / "mutants" / "src").mkdir(parents=True, exist_ok=True)
     mutmut = Path(sys.executable).with_name("mutmut")
     command = ["nice", "-n", "19", str(mutmut), "run", "--max-children", str(children)]
     print(f"== {module}: {' '.join(command)} in {work.relative_to(ROOT)}; tests: {' '.join(tests)}", flush=True)
