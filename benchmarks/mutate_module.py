@@ -86,6 +86,9 @@ def mutmut_section(module: str, tests: list[str]) -> str:
             "pytest_add_cli_args_test_selection = [" + ", ".join(f'"{t}"' for t in tests) + "]",
             # torch and LanceDB hold threads: fork each mutant from a clean server process, not from the pytest one
             'process_isolation = "forkserver"',
+            # a mutant whose tests use 8x their normal CPU time is stuck (mutmut's default waits 30x: minutes of CPU
+            # per endless loop on a shared 2-core machine); CPU time, so a busy machine does not cause false timeouts
+            "timeout_multiplier = 4.0",
             "",
         ]
     )
