@@ -28,6 +28,7 @@ class Recording(Encoder):
         self.alphabet = alphabet
         self.modality = modality  # type: ignore[misc]
         self.calls: list[tuple[list[str], Any]] = []
+        self.progress: list[bool] = []
 
     @property
     def dim(self) -> int:
@@ -38,6 +39,7 @@ class Recording(Encoder):
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         self.calls.append((texts, batch_size))
+        self.progress.append(show_progress)
         return np.array([[t.count(c) for c in self.alphabet] for t in texts], dtype=np.float64)
 
 
@@ -73,8 +75,9 @@ def test_encode_passes_the_default_batch_size_unless_the_encoder_sizes_its_own(l
     encoder = Recording()
     encoder.encode(lee_texts[:3])
     assert encoder.calls[-1] == (lee_texts[:3], 32)
-    encoder.encode(lee_texts[:3], batch_size=5)
+    encoder.encode(lee_texts[:3], batch_size=5, show_progress=True)
     assert encoder.calls[-1][1] == 5
+    assert encoder.progress == [False, True]  # no progress bar unless asked
     encoder.encode(lee_texts[:2], batch_size=1)
     assert encoder.calls[-1][1] == 1
     sizing = SizesBatches()
@@ -105,8 +108,9 @@ def test_one_string_is_one_item_and_no_items_give_an_empty_array():
 
 def test_an_image_model_refuses_text_before_encoding_anything():
     encoder = Recording(modality="image")
-    with pytest.raises(UnsupportedInputError, match="model recording-test-encoder embeds images only"):
+    with pytest.raises(UnsupportedInputError, match="model recording-test-encoder embeds images only") as error:
         encoder.encode(["a text"])
+    assert error.value.hint == "pass images (pathlib.Path, bytes or PIL images), or use a model that embeds text."
     assert encoder.calls == []
 
 
@@ -124,8 +128,9 @@ def test_an_encoder_that_needs_fitting_refuses_until_fitted():
     assert encoder.fitted is False
     with pytest.raises(NotFittedError, match="the recording-test-encoder encoder has not been fitted"):
         encoder.encode(["a text"])
-    with pytest.raises(NotFittedError, match=r"call \.fit\(texts\)"):
+    with pytest.raises(NotFittedError) as error:
         encoder.recipe  # noqa: B018
+    assert error.value.hint == "call .fit(texts) on a corpus first (a collection fits it on the items it indexes)."
     assert encoder.calls == []
     assert encoder.fit(["a corpus"]) is encoder
     pretrained = Recording()
