@@ -13,11 +13,13 @@ over); `cd build/mutate/<module> && mutmut show NAME` prints one mutant.
 too (mutmut passes the active mutant to children in `MUTANT_UNDER_TEST`).
 
 Usage: python benchmarks/mutate_module.py MODULE [MODULE ...] | --all   [--tests PATH ...] [--children N] [--fresh]
+       [--rerun-survivors]  (after adding tests: mutmut keeps each result until the mutated function changes)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -109,8 +111,19 @@ def prepare(module: str, tests: list[str], fresh: bool) -> Path:
     return work
 
 
-def run(module: str, tests: list[str], children: int, fresh: bool) -> int:
+def survivors(work: Path) -> list[str]:
+    """Mutants that survived (or that no test ran) in the module's earlier run."""
+    names = []
+    for meta in (work / "mutants").rglob("*.py.meta"):
+        codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        names += [name for name, code in codes.items() if code in (0, 33)]
+    return sorted(names)
+
+
+def run(module: str, tests: list[str], children: int, fresh: bool, rerun_survivors: bool = False) -> int:
     work = prepare(module, tests, fresh)
+    # mutmut keeps a result until the mutated function changes; after adding tests, rerun the survivors by name
+    names = survivors(work) if rerun_survivors else []
     env = dict(os.environ)
     env.update(
         PYTHONPATH=str(work / "mutants" / "src"),
@@ -122,7 +135,7 @@ def run(module: str, tests: list[str], children: int, fresh: bool) -> int:
     # process, and the tests would then import the unmutated package of the virtual environment instead
     (work / "mutants" / "src").mkdir(parents=True, exist_ok=True)
     mutmut = Path(sys.executable).with_name("mutmut")
-    command = ["nice", "-n", "19", str(mutmut), "run", "--max-children", str(children)]
+    command = ["nice", "-n", "19", str(mutmut), "run", "--max-children", str(children), *names]
     print(f"== {module}: {' '.join(command)} in {work.relative_to(ROOT)}; tests: {' '.join(tests)}", flush=True)
     start = time.monotonic()
     code = subprocess.run(command, cwd=work, env=env).returncode
@@ -140,6 +153,9 @@ def main() -> int:
     parser.add_argument("--tests", nargs="+", help="test paths instead of the module's selection in MODULES")
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--fresh", action="store_true", help="forget earlier results of the module")
+    parser.add_argument(
+        "--rerun-survivors", action="store_true", help="test the earlier run's survivors again (after adding tests)"
+    )
     args = parser.parse_args()
     modules = list(MODULES) if args.all else args.modules
     if not modules:
@@ -150,7 +166,7 @@ def main() -> int:
         if not tests:
             parser.error(f"{module} has no test selection in MODULES: pass --tests")
         tests = [t for t in tests if (ROOT / t.split("::")[0]).exists()]
-        worst = max(worst, run(module, tests, args.children, args.fresh))
+        worst = max(worst, run(module, tests, args.children, args.fresh, args.rerun_survivors))
     return worst
 
 
