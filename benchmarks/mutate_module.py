@@ -79,9 +79,12 @@ def mutmut_section(module: str, tests: list[str]) -> str:
             "pytest_add_cli_args_test_selection = [" + ", ".join(f'"{t}"' for t in tests) + "]",
             # torch and LanceDB hold threads: fork each mutant from a clean server process, not from the pytest one
             'process_isolation = "forkserver"',
-            # a mutant whose tests use 8x their normal CPU time is stuck (mutmut's default waits 30x: minutes of CPU
-            # per endless loop on a shared 2-core machine); CPU time, so a busy machine does not cause false timeouts
-            "timeout_multiplier = 4.0",
+            # a mutant is stuck (an endless loop) when its tests use (their time + 15 s) x 4 of CPU time; mutmut's
+            # default, (time + 1 s) x 30, spends minutes per endless loop, and a tighter limit than this one marked
+            # mutants that a test kills as timeouts (each forked test process loads its models again: CPU time the
+            # stats run did not count)
+            "timeout_multiplier = 2.0",
+            "timeout_constant = 15.0",
             "",
         ]
     )
