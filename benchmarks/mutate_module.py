@@ -79,12 +79,12 @@ def mutmut_section(module: str, tests: list[str]) -> str:
             "pytest_add_cli_args_test_selection = [" + ", ".join(f'"{t}"' for t in tests) + "]",
             # torch and LanceDB hold threads: fork each mutant from a clean server process, not from the pytest one
             'process_isolation = "forkserver"',
-            # a mutant is stuck (an endless loop) when its tests use (their time + 15 s) x 4 of CPU time; mutmut's
-            # default, (time + 1 s) x 30, spends minutes per endless loop, and a tighter limit than this one marked
-            # mutants that a test kills as timeouts (each forked test process loads its models again: CPU time the
-            # stats run did not count)
-            "timeout_multiplier = 2.0",
-            "timeout_constant = 15.0",
+            # mutmut stops a mutant's tests after (their time + constant) x multiplier seconds of wall-clock time
+            # (twice that of CPU time); each forked test process loads its models again, which the measured test
+            # time leaves out, and on a shared machine at nice 19 that takes long: a tight limit marks mutants
+            # that a test would kill as timeouts. (time + 60 s) x 3 leaves room; an endless loop costs 3 minutes.
+            "timeout_multiplier = 3.0",
+            "timeout_constant = 60.0",
             "",
         ]
     )
@@ -115,11 +115,11 @@ def prepare(module: str, tests: list[str], fresh: bool) -> Path:
 
 
 def survivors(work: Path) -> list[str]:
-    """Mutants that survived (or that no test ran) in the module's earlier run."""
+    """Mutants that survived, that no test ran, or that timed out or crashed in the module's earlier run."""
     names = []
     for meta in (work / "mutants").rglob("*.py.meta"):
         codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
-        names += [name for name, code in codes.items() if code in (0, 33)]
+        names += [name for name, code in codes.items() if code not in (1, 3)]  # survived, timed out, crashed
     return sorted(names)
 
 
@@ -157,7 +157,9 @@ def main() -> int:
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once (default 2)")
     parser.add_argument("--fresh", action="store_true", help="forget earlier results of the module")
     parser.add_argument(
-        "--rerun-survivors", action="store_true", help="test the earlier run's survivors again (after adding tests)"
+        "--rerun-survivors",
+        action="store_true",
+        help="test the earlier run's survivors (and timeouts) again, e.g. after adding tests",
     )
     args = parser.parse_args()
     modules = list(MODULES) if args.all else args.modules
