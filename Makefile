@@ -50,10 +50,11 @@ bench: install-dev
 	$(BIN)/python benchmarks/long_text_policy.py
 
 # Mutation testing of the core modules (not part of CI; see docs/testing.md). Plants single-line bugs and
-# checks that some test fails for each; prints the surviving mutants and the survival rate.
+# checks that some test fails for each; prints the surviving mutants and the survival rate. One module at a
+# time, each with the tests that exercise it: `make mutate MODULE=src/embedlab/store/recipe.py` (minutes);
+# plain `make mutate` runs every core module one after another.
 mutate: install-dev
-	$(BIN)/mutmut run || true
-	$(BIN)/python benchmarks/mutation_report.py
+	nice -n 19 $(BIN)/python benchmarks/mutate_module.py $(or $(MODULE),--all)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache mutants

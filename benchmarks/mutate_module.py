@@ -1,0 +1,179 @@
+"""Mutation testing of ONE core module with the tests that exercise it: `make mutate MODULE=src/embedlab/store/recipe.py`.
+
+mutmut 3 reads its settings only from `pyproject.toml` in the folder it runs in, and with every core module and all
+their tests in one run, its first step (the whole selection once, to learn which test covers which function) and the
+survivors (each survivor reruns every test that covers it) take one to two hours on 2 cores. So each module runs on its
+own: this script copies the project (the files git knows, without ignored ones) into `build/mutate/<module>/`, writes
+that copy's `[tool.mutmut]` with `only_mutate` = the module and the test selection of `MODULES` below, runs
+`nice -n 19 mutmut run` there and prints `benchmarks/mutation_report.py`'s table. Results stay in
+`build/mutate/<module>/mutants/`, so a rerun only tests mutants of functions that changed (pass --fresh to start
+over); `cd build/mutate/<module> && mutmut show NAME` prints one mutant.
+
+`PYTHONPATH` points at the mutated copy, so tests that start `python -m embedlab ...` in a subprocess run the mutant
+too (mutmut passes the active mutant to children in `MUTANT_UNDER_TEST`).
+
+Usage: python benchmarks/mutate_module.py MODULE [MODULE ...] | --all   [--tests PATH ...] [--children N] [--fresh]
+       [--rerun-survivors]  (after adding tests: mutmut keeps each result until the mutated function changes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Each core module and the tests that check what it promises: the fast oracle tests (wordllama, hand-made data). Slow
+# suites that only pass through the module (minilm, the demo store, maps, images, fine-tuning, the server, subprocess
+# kill loops) are left out, so that a run takes minutes on a shared 2-core machine; each mutant runs only the
+# selected tests that call the mutated function (mutmut records which in its first, "stats", run).
+MODULES: dict[str, list[str]] = {
+    "src/embedlab/search/__init__.py": [
+        "tests/search/test_search.py::test_rrf_by_hand",
+        "tests/search/test_ann_oracle.py",
+    ],
+    "src/embedlab/search/engine.py": [
+        "tests/search/test_engine_oracle.py",
+        "tests/search/test_ann_oracle.py",
+        "tests/search/test_ann.py",
+    ],
+    "src/embedlab/store/recipe.py": ["tests/store/test_recipe_oracle.py", "tests/test_errors.py"],
+    "src/embedlab/store/ingest.py": ["tests/store/test_ingest_oracle.py", "tests/store/test_upsert_oracle.py"],
+    "src/embedlab/encoders/base.py": ["tests/encoders/test_base_oracle.py", "tests/test_errors.py"],
+    "src/embedlab/encoders/spec.py": ["tests/encoders/test_spec.py", "tests/encoders/test_registry.py"],
+    "src/embedlab/evaluate/core.py": ["tests/evaluate/test_core_oracle.py"],
+    "src/embedlab/words/bias.py": [
+        "tests/words/test_bias_oracle.py",
+        "tests/words/test_bias.py",
+        "tests/words/test_weat_oracle.py::test_effect_size_and_exact_p_value_by_the_papers_formulas",
+    ],
+}
+
+
+def project_files() -> list[str]:
+    """The files git knows of, tracked or new, without the ignored ones (no .venv, no build/, no mutants/)."""
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    return [name for name in out.split("\0") if name and (ROOT / name).is_file()]
+
+
+def mutmut_section(module: str, tests: list[str]) -> str:
+    return "\n".join(
+        [
+            "[tool.mutmut]",
+            "# written by benchmarks/mutate_module.py for this one module",
+            'source_paths = ["src"]',
+            f"only_mutate = [{module!r}]".replace("'", '"'),
+            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
+            "pytest_add_cli_args_test_selection = [" + ", ".join(f'"{t}"' for t in tests) + "]",
+            # torch and LanceDB hold threads: fork each mutant from a clean server process, not from the pytest one
+            'process_isolation = "forkserver"',
+            # mutmut stops a mutant's tests after (their time + constant) x multiplier seconds of wall-clock time
+            # (twice that of CPU time); each forked test process loads its models again, which the measured test
+            # time leaves out, and on a shared machine at nice 19 that takes long: a tight limit marks mutants
+            # that a test would kill as timeouts. (time + 60 s) x 3 leaves room; an endless loop costs 3 minutes.
+            "timeout_multiplier = 3.0",
+            "timeout_constant = 60.0",
+            "",
+        ]
+    )
+
+
+def prepare(module: str, tests: list[str], fresh: bool) -> Path:
+    slug = module.removeprefix("src/").removesuffix(".py").replace("/", ".")
+    work = ROOT / "build" / "mutate" / slug
+    if fresh and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    for name in project_files():
+        target = work / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+        mutated_copy = work / "mutants" / name
+        if name.startswith(("src/", "tests/")) and mutated_copy.exists() and name.endswith(".py"):
+            # mutmut copies each file into mutants/ once; a changed source or test must replace the stale copy
+            if mutated_copy.stat().st_mtime < (ROOT / name).stat().st_mtime:
+                mutated_copy.unlink()
+    pyproject = (work / "pyproject.toml").read_text(encoding="utf-8")
+    section = re.compile(r"^\[tool\.mutmut\]\n.*?(?=^\[|\Z)", re.S | re.M)
+    pyproject = section.sub(lambda _: mutmut_section(module, tests) + "\n", pyproject)
+    if "[tool.mutmut]" not in pyproject:
+        pyproject += "\n" + mutmut_section(module, tests)
+    (work / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+    return work
+
+
+def survivors(work: Path) -> list[str]:
+    """Mutants that survived, that no test ran, or that timed out or crashed in the module's earlier run."""
+    names = []
+    for meta in (work / "mutants").rglob("*.py.meta"):
+        codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        names += [name for name, code in codes.items() if code not in (1, 3)]  # survived, timed out, crashed
+    return sorted(names)
+
+
+def run(module: str, tests: list[str], children: int, fresh: bool, rerun_survivors: bool = False) -> int:
+    work = prepare(module, tests, fresh)
+    # mutmut keeps a result until the mutated function changes; after adding tests, rerun the survivors by name
+    names = survivors(work) if rerun_survivors else []
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(work / "mutants" / "src"),
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+    )
+    # made before Python starts: a PYTHONPATH folder missing at start-up is cached as "nothing here" for the whole
+    # process, and the tests would then import the unmutated package of the virtual environment instead
+    (work / "mutants" / "src").mkdir(parents=True, exist_ok=True)
+    mutmut = Path(sys.executable).with_name("mutmut")
+    command = ["nice", "-n", "19", str(mutmut), "run", "--max-children", str(children), *names]
+    print(f"== {module}: {' '.join(command)} in {work.relative_to(ROOT)}; tests: {' '.join(tests)}", flush=True)
+    start = time.monotonic()
+    code = subprocess.run(command, cwd=work, env=env).returncode
+    minutes = (time.monotonic() - start) / 60
+    print(f"== {module}: mutmut exited {code} after {minutes:.1f} min", flush=True)
+    report = [sys.executable, str(ROOT / "benchmarks" / "mutation_report.py"), str(work / "mutants")]
+    subprocess.run(report, cwd=work, env=env)
+    return code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="paths such as src/embedlab/store/recipe.py")
+    parser.add_argument("--all", action="store_true", help="every core module of MODULES, one after another")
+    parser.add_argument("--tests", nargs="+", help="test paths instead of the module's selection in MODULES")
+    parser.add_argument("--children", type=int, default=2, help="mutants tested at once (default 2)")
+    parser.add_argument("--fresh", action="store_true", help="forget earlier results of the module")
+    parser.add_argument(
+        "--rerun-survivors",
+        action="store_true",
+        help="test the earlier run's survivors (and timeouts) again, e.g. after adding tests",
+    )
+    args = parser.parse_args()
+    modules = list(MODULES) if args.all else args.modules
+    if not modules:
+        parser.error("name a module (one of: " + ", ".join(MODULES) + ") or pass --all")
+    worst = 0
+    for module in modules:
+        tests = args.tests or MODULES.get(module)
+        if not tests:
+            parser.error(f"{module} has no test selection in MODULES: pass --tests")
+        tests = [t for t in tests if (ROOT / t.split("::")[0]).exists()]
+        worst = max(worst, run(module, tests, args.children, args.fresh, args.rerun_survivors))
+    return worst
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""Direct bias (Bolukbasi et al., 2016), word sets and WEAT's checks, against values computed in the test from
+hand-made gensim KeyedVectors (numpy for the formula), so every number below is known exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from embedlab.errors import EmbedlabError
+from embedlab.words import TemplateWords, WordVectors, direct_bias, weat, word_set
+from embedlab.words import bias as bias_module
+
+WORDS = {
+    # a he-she axis along x; neutral words lean to one side by hand-chosen amounts
+    "he": [1.0, 0.1, 0.0],
+    "she": [-1.0, 0.1, 0.0],
+    "doctor": [0.6, 0.8, 0.1],
+    "nurse": [-0.7, 0.7, 0.0],
+    "table": [0.05, 0.2, 1.0],
+    "engineer": [0.9, 0.3, 0.2],
+    "dancer": [-0.8, 0.1, 0.5],
+    "h2o": [0.9, 0.0, 0.0],  # not alphabetic: never listed as an end of the direction
+    "River": [-0.3, 0.0, 0.9],
+    "good": [0.2, 0.9, 0.0],
+    "nice": [0.3, 0.8, 0.1],
+    "bad": [0.1, -0.9, 0.2],
+    "awful": [0.0, -0.8, 0.3],
+    "King": [0.8, 0.5, 0.1],
+    "executive": [0.5, 0.4, 0.4],  # two words of the neutral WEAT sets (career, arts)
+    "poetry": [-0.4, 0.3, 0.6],
+}
+
+
+@pytest.fixture(scope="module")
+def hand_made() -> WordVectors:
+    kv = KeyedVectors(3)
+    kv.add_vectors(list(WORDS), np.array(list(WORDS.values()), dtype=np.float32))
+    return WordVectors(kv, "hand-made")
+
+
+def unit(v) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    return v / np.linalg.norm(v)
+
+
+def projection(word: str, pair=("he", "she")) -> float:
+    g = unit(unit(WORDS[pair[0]]) - unit(WORDS[pair[1]]))
+    return float(unit(WORDS[word]) @ g)
+
+
+def test_direct_bias_by_bolukbasis_formula(hand_made):
+    neutral = ["doctor", "nurse", "table", "engineer"]
+    result = direct_bias(hand_made, neutral, c=1.0, top=3)
+    proj = {w: projection(w) for w in neutral}
+    assert result["direct_bias"] == pytest.approx(np.mean(np.abs(list(proj.values()))), abs=1e-6)
+    assert [p["word"] for p in result["projections"]] == sorted(neutral, key=lambda w: -proj[w])
+    for row in result["projections"]:
+        assert row["projection"] == pytest.approx(proj[row["word"]], abs=1e-6)
+    assert (result["model"], result["direction"], result["c"], result["words"]) == ("hand-made", "he - she", 1.0, 4)
+    assert result["dropped_oov"] == []
+    strict = direct_bias(hand_made, neutral, c=2.0)
+    assert strict["direct_bias"] == pytest.approx(np.mean(np.abs(list(proj.values())) ** 2), abs=1e-6)
+
+
+def test_the_ends_of_the_direction_are_the_vocabularys_alphabetic_words(hand_made):
+    result = direct_bias(hand_made, "doctor,nurse", top=2)
+    alphabetic = [w for w in WORDS if w.isalpha() and w not in ("he", "she")]
+    order = sorted(alphabetic, key=lambda w: -projection(w))
+    assert [r["word"] for r in result["most_he"]] == order[:2]
+    assert [r["word"] for r in result["most_she"]] == order[::-1][:2]
+    assert result["most_he"][0]["projection"] == pytest.approx(projection(order[0]), abs=1e-6)
+    limited = direct_bias(hand_made, "doctor,nurse", top=10, vocabulary_limit=6)
+    first_six = [w for w in list(WORDS)[:6] if w.isalpha() and w not in ("he", "she")]
+    assert sorted(r["word"] for r in limited["most_he"]) == sorted(first_six)
+    swapped = direct_bias(hand_made, "doctor,nurse", pair=("she", "he"), top=1)
+    assert swapped["direction"] == "she - he" and swapped["most_she"][0]["word"] == order[-1]
+    assert swapped["most_he"][0]["word"] == order[0]
+    assert swapped["direct_bias"] == result["direct_bias"]
+
+
+def test_direct_bias_reports_oov_words_and_refuses_what_it_cannot_measure(hand_made):
+    result = direct_bias(hand_made, "doctor,qqq,nurse")
+    assert result["words"] == 2 and result["dropped_oov"] == ["qqq"]
+    with pytest.raises(EmbedlabError, match="c must be positive, got 0"):
+        direct_bias(hand_made, "doctor", c=0)
+    with pytest.raises(EmbedlabError, match="c must be positive, got -1"):
+        direct_bias(hand_made, "doctor", c=-1)
+    with pytest.raises(EmbedlabError, match="two different words"):
+        direct_bias(hand_made, "doctor", pair=("he", " HE "))
+    with pytest.raises(EmbedlabError, match="two different words"):
+        direct_bias(hand_made, "doctor", pair=("he", "she", "it"))
+    with pytest.raises(EmbedlabError, match="xyz not in the vocabulary of hand-made"):
+        direct_bias(hand_made, "doctor", pair=("he", "xyz"))
+    with pytest.raises(EmbedlabError, match="none of the words is in the vocabulary of hand-made"):
+        direct_bias(hand_made, "qqq,zzz")
+
+
+def test_direct_bias_defaults_to_the_neutral_weat_sets(hand_made):
+    sets = bias_module.weat_data()["sets"]
+    neutral = list(dict.fromkeys(w for name in bias_module.NEUTRAL_SETS for w in sets[name]))
+    result = direct_bias(hand_made)
+    assert result["dropped_oov"] == [w for w in neutral if w not in WORDS and w.lower() not in WORDS]
+    assert [r["word"] for r in result["projections"]] == ["executive", "poetry"]
+    expected = np.mean([abs(projection("executive")), abs(projection("poetry"))])
+    assert result["direct_bias"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_word_sets_from_names_lists_files_and_commas(tmp_path):
+    assert word_set("flowers") == ("flowers", bias_module.weat_data()["sets"]["flowers"])
+    assert word_set("  flowers ")[0] == "flowers"
+    assert word_set(["a", " b", "a", "", "c "]) == ("custom", ["a", "b", "c"])
+    assert word_set("x, y,,x") == ("custom", ["x", "y"])
+    listed = tmp_path / "mine.txt"
+    listed.write_text("one\ntwo, three\n\none\n", encoding="utf-8")
+    assert word_set(f"@{listed}") == ("mine.txt", ["one", "two", "three"])
+    with pytest.raises(EmbedlabError, match="does not exist"):
+        word_set(f"@{tmp_path / 'missing.txt'}")
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes(b"caf\xe9\n")
+    with pytest.raises(EmbedlabError, match=r"is not UTF-8 \(byte 4\)"):
+        word_set(f"@{latin1}")
+    with pytest.raises(EmbedlabError, match="Did you mean: flowers") as error:
+        word_set("flowerz")
+    assert "@FILE" in error.value.hint
+    with pytest.raises(EmbedlabError, match="'qqqqqq' is not a named word set") as error:
+        word_set("qqqqqq")
+    assert "Did you mean" not in str(error.value)
+
+
+def test_weat_labels_words_and_checks(hand_made):
+    result = weat(hand_made, "doctor,engineer,King", "nurse,dancer", "good,nice", ["bad", "awful", "zzz"], test="t")
+    assert result.model == "hand-made" and result.test == "t"
+    assert (result.targets, result.attributes) == (("X", "Y"), ("A", "B"))
+    assert result.words == {"X": ["doctor", "engineer", "King"], "Y": ["nurse", "dancer"], "A": ["good", "nice"],
+                            "B": ["bad", "awful"]}  # fmt: skip
+    assert result.dropped_oov == {"B": ["zzz"]} and result.from_subwords == {}
+    assert result.exact and result.partitions == 10 and result.seed is None  # C(5, 3) splits
+    assert result.as_dict()["targets"] == ("X", "Y")
+    with pytest.raises(EmbedlabError, match="permutations must be at least 1, got 0"):
+        weat(hand_made, "doctor,engineer", "nurse,dancer", "good,nice", "bad,awful", permutations=0)
+    with pytest.raises(EmbedlabError, match="word set B has 1 word"):
+        weat(hand_made, "doctor,engineer", "nurse,dancer", "good,nice", ["bad"])
+    with pytest.raises(EmbedlabError, match=r"only 1 of the 2 words of set A .* \(missing: qqq\)"):
+        weat(hand_made, "doctor,engineer", "nurse,dancer", "good,qqq", "bad,awful")
+
+
+def test_sampled_weat_records_its_seed(hand_made, monkeypatch):
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 3)
+    result = weat(hand_made, "doctor,engineer,King", "nurse,dancer", "good,nice", "bad,awful", permutations=50, seed=7)
+    assert not result.exact and result.partitions == 50 and result.seed == 7
+    assert result.p_value * 51 == pytest.approx(round(result.p_value * 51))  # (hits + 1) / (permutations + 1)
+
+
+def test_sampled_p_value_counts_batches_and_the_plus_one(monkeypatch):
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 1)
+    monkeypatch.setattr(bias_module, "PERMUTATION_BATCH", 7)
+    scores = np.array([3.0, 2.0, 1.0, 0.0])
+    # every split reaches an observed statistic far below any: all 20 permutations hit
+    assert bias_module.permutation_p_value(scores, 2, -100.0, 20, 0) == (1.0, False, 20)
+    # no split reaches one far above: (0 + 1) / (20 + 1)
+    assert bias_module.permutation_p_value(scores, 2, 100.0, 20, 0) == (1 / 21, False, 20)
+    # the best split exactly: 1/6 of random splits hit it (and ties within 1e-9 count)
+    p, _, _ = bias_module.permutation_p_value(scores, 2, 4.0 + 1e-10, 6000, 1)
+    assert abs(p - 1 / 6) < 0.02
+
+
+def test_template_words_average_unit_sentence_vectors(wordllama):
+    model = TemplateWords(wordllama, templates=("This is {}.", "A {} here."))
+    assert model.name == "wordllama (words in 2 SEAT templates)"
+    words, matrix, unusual = model.embed_words(["tulip", "wasp"])
+    expected = wordllama.encode(["This is tulip.", "A tulip here.", "This is wasp.", "A wasp here."])
+    np.testing.assert_allclose(matrix, expected.reshape(2, 2, -1).mean(axis=1), atol=1e-6)
+    assert words == ["tulip", "wasp"] and unusual == []
+
+
+def test_embedder_wraps_encoders_and_refuses_corpus_models(wordllama, hand_made):
+    assert bias_module.embedder(hand_made) is hand_made
+    wrapped = bias_module.embedder(wordllama)
+    assert isinstance(wrapped, TemplateWords) and wrapped.encoder is wordllama
+    assert isinstance(bias_module.embedder("wordllama"), WordVectors)  # a static model by name: its words
+    with pytest.raises(EmbedlabError, match="tfidf must be fitted on a corpus"):
+        bias_module.embedder("tfidf")
