@@ -95,9 +95,11 @@ def test_encoding_runs_in_the_calling_thread():
         "texts = [s for r in lee_news() for s in re.split(r'(?<=[.!?])\\s+', r.text)] * 4\n"
         "encoder = load('wordllama')\n"
         "start = others()\n"
-        "encoder.encode(texts)\n"
+        "counts = encoder.count_tokens(texts)\n"
+        "encoder.encode(texts + [' '.join(texts[:300])])  # and one long text, embedded piece by piece\n"
         "ours = others()\n"
         "encoder.model.embed(texts)\n"
+        "assert counts == [sum(e.attention_mask) for e in encoder.model.tokenize(texts)], 'count_tokens'\n"
         "print(ours - start, others() - ours)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "TOKENIZERS_PARALLELISM"}

@@ -123,8 +123,8 @@ class WordLlamaEncoder(Encoder):
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        encoded = self.model.tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        return [len(e.ids) for e in encoded]
+        encode = self.model.tokenizer.encode  # in the calling thread, as `mean_token_vectors` explains
+        return [len(encode(text, add_special_tokens=False).ids) for text in texts]
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         empty = sum(1 for t in texts if not t.strip())
@@ -180,7 +180,7 @@ class WordLlamaEncoder(Encoder):
         total = np.zeros(table.shape[1], dtype=np.float64)
         count = 0
         for piece in text_pieces(text):
-            ids = np.asarray(self.model.tokenize(piece)[0].ids, dtype=np.int64)
+            ids = np.asarray(self.model.tokenizer.encode(piece, add_special_tokens=False).ids, dtype=np.int64)
             np.clip(ids, 0, table.shape[0] - 1, out=ids)
             total += table[ids].sum(axis=0, dtype=np.float64)
             count += len(ids)
