@@ -4,16 +4,23 @@ The file is built from the Lee corpus' real sentences, each line made unique by 
 no two items share an id. wordllama is the encoder (fast static vectors), so the run measures the
 store's streaming rather than a transformer. The indexing process samples its RSS after every
 batch (/proc/self/status): bounded memory means it stays flat while the file streams through.
-The HNSW index build at the end (>= 50,000 items) needs all vectors in memory and is skipped
+The HNSW index build at the end (>= 50,000 items) streams the table into the index; it is skipped
 unless --ann is given.
 
-    .venv/bin/python benchmarks/ingest_memory.py [--lines 1000000]
+--compare-pool runs the same ingest twice in one run, first with wordllama's own `embed` (its tokenizer
+on the Rust thread pool, as before), then as shipped (one text at a time in the calling thread), and
+prints both memory curves and speeds, so the memory fix is weighed against its cost in the same run.
+
+    .venv/bin/python benchmarks/ingest_memory.py [--lines 1000000] [--compare-pool]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,6 +79,9 @@ if os.environ.get("BENCH_NO_ENCODE"):  # experiment: vectors from a hash instead
         rng = np.random.default_rng(len(texts))
         return rng.normal(size=(len(texts), self.dim)).astype(np.float32)
     WordLlamaEncoder._encode = fake
+if os.environ.get("BENCH_POOL"):  # before: wordllama's embed, its tokenizer on the Rust thread pool
+    from embedlab.encoders.wordllama import WordLlamaEncoder
+    WordLlamaEncoder.mean_token_vectors = lambda self, texts: self.model.embed(texts, norm=False, batch_size=64)
 if os.environ.get("BENCH_CLEAR_CACHE"):  # experiment: empty the tokenizer's word cache after each batch
     from embedlab.encoders.wordllama import WordLlamaEncoder
     encode = WordLlamaEncoder._encode
@@ -111,6 +121,7 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--ann", action="store_true", help="also build the HNSW index at the end (slow at 1M)")
+    parser.add_argument("--compare-pool", action="store_true", help="first run wordllama's thread pool (before)")
     parser.add_argument("--profile", action="store_true", help="tracemalloc: where the Python heap grows after 10%%")
     args = parser.parse_args()
     sentences = []
@@ -122,30 +133,45 @@ def main() -> None:
             for i in range(args.lines):
                 handle.write(f"{i}: {sentences[i % len(sentences)]}\n")
         size = path.stat().st_size / 2**20
-        start = time.perf_counter()
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                RUNNER,
-                str(Path(folder) / "store"),
-                str(path),
-                str(args.batch_size),
-                "ann" if args.ann else "no-ann",
-                "profile" if args.profile else "-",
-                str(-(-args.lines // args.batch_size)),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        seconds = time.perf_counter() - start
+        variants = [("wordllama's thread pool (before)", {"BENCH_POOL": "1"})] if args.compare_pool else []
+        variants.append(("as shipped", {}))
+        for name, env in variants:
+            report(name, env, args, folder, path, size)
+
+
+def report(name: str, env: dict[str, str], args: argparse.Namespace, folder: str, path: Path, size: float) -> None:
+    store = Path(folder) / "store"
+    shutil.rmtree(store, ignore_errors=True)
+    start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            RUNNER,
+            str(store),
+            str(path),
+            str(args.batch_size),
+            "ann" if args.ann else "no-ann",
+            "profile" if args.profile else "-",
+            str(-(-args.lines // args.batch_size)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **env},
+    )
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+    shutil.rmtree(store, ignore_errors=True)
     if result.stderr.strip():
         print("\n".join(line for line in result.stderr.splitlines() if "growth" in line))
     total, tenth, q1, q2, last, stream_peak, peak, anon_tenth, anon_last = (int(x) for x in result.stdout.split())
+    print(f"== {name} ({load_average()})")
     print(
         f"{args.lines:,} lines ({size:,.0f} MiB) -> {total:,} items in {seconds:,.0f}s "
-        f"({total / seconds:,.0f} items/s, wordllama, batch {args.batch_size})"
+        f"({total / seconds:,.0f} items/s, wordllama, batch {args.batch_size}); "
+        f"CPU time {cpu_seconds:,.0f}s ({total / cpu_seconds:,.0f} items per CPU-second: the fair figure on a busy machine)"
     )
     print(
         f"RSS while streaming, after 10% / 25% / 50% / 100% of the batches: {tenth:,} / {q1:,} / {q2:,} / {last:,} MiB "
@@ -156,7 +182,11 @@ def main() -> None:
         f"{anon_last:,} MiB, end / 10% = {anon_last / anon_tenth:.2f}x"
     )
     built = " (includes the HNSW build, streamed from the table)" if args.ann else " (HNSW build skipped: --ann)"
-    print(f"peak RSS of the whole run: {peak:,} MiB{built}")
+    print(f"peak RSS of the whole run: {peak:,} MiB{built}", flush=True)
+
+
+def load_average() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -32,3 +32,77 @@ def test_import_leaves_logging_alone():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["0", str(logging.WARNING)]
+
+
+def lee_sentences(count: int) -> list[str]:
+    import re
+
+    from embedlab.datasets import lee_news
+
+    sentences = [s for r in lee_news() for s in re.split(r"(?<=[.!?])\s+", r.text)]
+    return sentences[:count]
+
+
+ODD = ["", "   ", "a", "😀 日本語 ü ß", "\x00\x01 tab\tnew\nline", "x" * 1_999, "word " * 399]
+
+
+def test_mean_token_vectors_equal_wordllamas_own_embed(wordllama):
+    """Tokenizing one text at a time (no thread pool) gives wordllama's `embed` vectors, edge cases included."""
+    texts = lee_sentences(500) + ODD
+    ours = wordllama.mean_token_vectors(texts)
+    theirs = wordllama.model.embed(texts, norm=False, batch_size=64)
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)
+    assert not ours[500].any() and ours[502].any()  # "" has no tokens; "   " has (a space token)
+
+
+def test_groups_split_anywhere_give_the_same_vectors(wordllama, monkeypatch):
+    """Groups of a few tokens: a group boundary falls next to texts without tokens and inside long runs."""
+    import embedlab.encoders.wordllama as module
+
+    texts = ["", *lee_sentences(40), "", "", *ODD, ""]
+    whole = wordllama.mean_token_vectors(texts)
+    for size in (1, 7, 50):
+        monkeypatch.setattr(module, "POOL_TOKENS", size)
+        np.testing.assert_allclose(wordllama.mean_token_vectors(texts), whole, atol=1e-6)
+    assert wordllama.mean_token_vectors([]).shape == (0, wordllama.dim)
+    assert wordllama.mean_token_vectors(["", " "]).shape == (2, wordllama.dim)
+
+
+def test_encoding_runs_in_the_calling_thread():
+    """wordllama's `embed` tokenizes on the Rust thread pool, whose per-thread heaps grew over a long ingest
+    (docs/scale.md); embedlab's encoder must do its work in the calling thread. Measured as CPU time per
+    thread (/proc): the other threads stay idle while thousands of texts are encoded, and the same texts
+    through wordllama's `embed` do put work on them (so the check can tell)."""
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads per-thread CPU time from /proc")
+    code = (
+        "import os, re\n"
+        "from embedlab import load\n"
+        "from embedlab.datasets import lee_news\n"
+        "def others():\n"
+        "    ticks = 0\n"
+        "    for t in os.listdir('/proc/self/task'):\n"
+        "        if int(t) != os.getpid():\n"
+        "            stat = open(f'/proc/self/task/{t}/stat').read().rsplit(')', 1)[1].split()\n"
+        "            ticks += int(stat[11]) + int(stat[12])\n"
+        "    return ticks\n"
+        "texts = [s for r in lee_news() for s in re.split(r'(?<=[.!?])\\s+', r.text)] * 4\n"
+        "encoder = load('wordllama')\n"
+        "start = others()\n"
+        "counts = encoder.count_tokens(texts)\n"
+        "encoder.encode(texts + [' '.join(texts[:300])])  # and one long text, embedded piece by piece\n"
+        "ours = others()\n"
+        "encoder.model.embed(texts)\n"
+        "assert counts == [sum(e.attention_mask) for e in encoder.model.tokenize(texts)], 'count_tokens'\n"
+        "print(ours - start, others() - ours)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TOKENIZERS_PARALLELISM"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    ours, pool = map(int, run.stdout.split())
+    assert ours <= 2 < pool  # clock ticks (1/100 s) spent by threads other than the caller

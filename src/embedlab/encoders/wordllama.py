@@ -6,6 +6,7 @@ import logging
 import shutil
 from collections.abc import Sequence
 from importlib.metadata import version
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ CONFIG = "l2_supercat"
 # 50 MB line took 23 GB. Texts over this many characters are averaged piece by piece here instead.
 LONG_CHARS = 2_000
 DIMS = (64, 128, 256, 512, 1024)
+# Texts are pooled in groups of about this many tokens: the (tokens, dim) float32 block gathered for one
+# group stays near 32 MiB at 256-d, however the texts' lengths mix (wordllama pads 64 texts to the longest).
+POOL_TOKENS = 32_768
 
 
 def import_wordllama() -> Any:
@@ -119,21 +123,54 @@ class WordLlamaEncoder(Encoder):
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        encoded = self.model.tokenizer.encode_batch(list(texts), add_special_tokens=False)
-        return [len(e.ids) for e in encoded]
+        encode = self.model.tokenizer.encode  # in the calling thread, as `mean_token_vectors` explains
+        return [len(encode(text, add_special_tokens=False).ids) for text in texts]
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         empty = sum(1 for t in texts if not t.strip())
         self.last_stats.update(empty_texts=empty)
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
         short = [i for i, text in enumerate(texts) if len(text) <= LONG_CHARS]
         if len(short) == len(texts):
-            return self.model.embed(texts, norm=False, batch_size=batch_size)
-        out = np.empty((len(texts), self._dim), dtype=np.float32)
+            return self.mean_token_vectors(texts)
         if short:
-            out[short] = self.model.embed([texts[i] for i in short], norm=False, batch_size=batch_size)
+            out[short] = self.mean_token_vectors([texts[i] for i in short])
         for i, text in enumerate(texts):
             if len(text) > LONG_CHARS:
                 out[i] = self.mean_token_vector(text)
+        return out
+
+    def mean_token_vectors(self, texts: list[str]) -> np.ndarray:
+        """The mean token vector of each text: what wordllama's `embed(texts, norm=False)` gives (a text
+        without tokens gets zeros), computed without its thread pool.
+
+        wordllama tokenizes each batch with `Tokenizer.encode_batch`, which runs on the Rust `tokenizers`
+        library's pool of threads. Each of those threads allocates from its own glibc arena, and over a long
+        ingest those arenas kept growing: benchmarks/ingest_memory.py (1,000,000 lines) ended 1.34x above
+        its memory after the first 10% with the pool, and within 1.2x tokenizing one text at a time here
+        (docs/scale.md). `Tokenizer.encode` of one text runs in the calling thread; the tokens of a group
+        of texts are then summed with one `np.add.reduceat`, without padding every text to the longest.
+        """
+        table = self.model.embedding
+        encode = self.model.tokenizer.encode
+        out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
+        start = 0
+        while start < len(texts):
+            rows: list[list[int]] = []
+            tokens = 0
+            while start + len(rows) < len(texts) and (not rows or tokens < POOL_TOKENS):
+                ids = encode(texts[start + len(rows)], add_special_tokens=False).ids
+                rows.append(ids)
+                tokens += len(ids)
+            lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+            if tokens:
+                flat = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=tokens)
+                np.clip(flat, 0, table.shape[0] - 1, out=flat)
+                kept = np.flatnonzero(lengths)  # reduceat cannot sum an empty run: texts without tokens stay 0
+                firsts = (np.cumsum(lengths) - lengths)[kept]
+                sums = np.add.reduceat(table[flat], firsts, axis=0, dtype=np.float32)
+                out[start + kept] = sums / lengths[kept, None].astype(np.float32)
+            start += len(rows)
         return out
 
     def mean_token_vector(self, text: str) -> np.ndarray:
@@ -143,7 +180,7 @@ class WordLlamaEncoder(Encoder):
         total = np.zeros(table.shape[1], dtype=np.float64)
         count = 0
         for piece in text_pieces(text):
-            ids = np.asarray(self.model.tokenize(piece)[0].ids, dtype=np.int64)
+            ids = np.asarray(self.model.tokenizer.encode(piece, add_special_tokens=False).ids, dtype=np.int64)
             np.clip(ids, 0, table.shape[0] - 1, out=ids)
             total += table[ids].sum(axis=0, dtype=np.float64)
             count += len(ids)

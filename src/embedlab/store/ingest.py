@@ -49,9 +49,9 @@ def _malloc_trim() -> Callable[[int], int] | None:
     """glibc's malloc_trim, or None elsewhere. Each batch's encode, Arrow conversion and LanceDB commit
     free their temporary memory, but glibc keeps the freed pages; measured with
     benchmarks/ingest_memory.py (60,000 lines, batches of 500), handing them back after every batch
-    cut the growth after the first 10% from 1.40x to 1.34x. The rest of the growth was traced to the
-    tokenizer's threads (1.25x with TOKENIZERS_PARALLELISM=false) and to LanceDB itself (1.15x with the
-    encoder left out); see docs/scale.md."""
+    cut the growth after the first 10% from 1.40x to 1.34x. Most of the rest came from the heaps of the
+    tokenizer's threads, which the wordllama encoder no longer uses (it tokenizes in the calling thread);
+    see docs/scale.md."""
     import ctypes
     import ctypes.util
     import sys
