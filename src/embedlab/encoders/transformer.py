@@ -171,11 +171,29 @@ class TransformerEncoder(Encoder):
         self._weights_hash: str | None = None
         self._onnx: Any = None
         if self.backend != "torch":
-            from embedlab.encoders.onnx import OnnxForward
+            from embedlab.encoders.onnx import INT8, OnnxForward
 
             self._onnx = OnnxForward(
-                self.weights_version(), lambda: self._load_torch(eager=True), int8=self.backend == "onnx-int8"
+                self.weights_version(),
+                lambda: self._load_torch(eager=True),
+                int8=INT8 if self.backend == "onnx-int8" else None,
+                calibration=self._calibration_feeds,
             )
+
+    def _calibration_feeds(self) -> Iterator[dict[str, np.ndarray]]:
+        """Batches of SmoothQuant's calibration sentences for the ONNX model (see `onnx.calibration_texts`)."""
+        from embedlab.encoders.onnx import calibration_texts
+
+        texts = calibration_texts()
+        for start in range(0, len(texts), 32):
+            tokens = self.tokenizer(
+                texts[start : start + 32],
+                padding=True,
+                truncation=True,
+                max_length=self.max_tokens,
+                return_tensors="np",
+            )
+            yield {"input_ids": tokens["input_ids"], "attention_mask": tokens["attention_mask"]}
 
     def _load_torch(self, eager: bool = False) -> Any:
         """The torch model; `eager` attention for ONNX export (a fresh copy, on the CPU, fp32)."""
@@ -202,7 +220,10 @@ class TransformerEncoder(Encoder):
         return self.name if self.name == "minilm" else str(self.folder.resolve()) if self.folder else self.model_id
 
     def identity(self) -> dict[str, Any]:
-        return {"model": self.model_id, "source": self.source, "version": self.weights_version()}
+        found = {"model": self.model_id, "source": self.source, "version": self.weights_version()}
+        if self._onnx is not None and self._onnx.int8 is not None:  # int8 vectors depend on how it quantized
+            found["quantization"] = self._onnx.int8.describe()
+        return found
 
     def weights_version(self) -> str:
         """sha256 of the weights file (local folders) or the hub commit."""
