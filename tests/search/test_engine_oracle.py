@@ -85,7 +85,7 @@ def test_filters_through_an_index_are_exact_narrow_or_broad(news, wordllama, lee
     monkeypatch.setenv("EMBEDLAB_ANN_THRESHOLD", "50")
     news.add_records(lambda: iter(lee_records[120:]), len(lee_records) - 120)
     assert news.engine.fresh_ann() is not None
-    assert news.engine.ann_state() == "hnsw (hnswlib), up to date"
+    assert news.engine.ann_state() == "hnsw (hnswlib), up to date, efSearch 256"
     query = wordllama.encode(["police arrest men over the attack"])[0]
     narrow = "doc <= 60"  # at most FILTER_EXACT_ROWS rows: exact over the kept rows' vectors
     same_ranking(news.engine.semantic(query, 5, narrow), exact(news, query, 5, lambda i: int(i.split("-")[1]) <= 60))
@@ -167,7 +167,7 @@ def test_the_state_line_says_why_no_index_is_used(store, wordllama, lee_records,
     assert news.engine.ann_state() == "none (exact search; built at 50,000 items)"
     monkeypatch.setenv("EMBEDLAB_ANN_THRESHOLD", "50")
     news.add_records(lambda: iter(lee_records[60:70]), 10)
-    assert news.engine.ann_state() == "hnsw (hnswlib), up to date"
+    assert news.engine.ann_state() == "hnsw (hnswlib), up to date, efSearch 256"
     folder = store.side("news") / "ann"
     meta = json.loads((folder / "index.json").read_text())
     version = news.table.version
