@@ -129,10 +129,10 @@ class WordLlamaEncoder(Encoder):
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         empty = sum(1 for t in texts if not t.strip())
         self.last_stats.update(empty_texts=empty)
-        out = np.empty((len(texts), self._dim), dtype=np.float32)
         short = [i for i, text in enumerate(texts) if len(text) <= LONG_CHARS]
         if len(short) == len(texts):
             return self.mean_token_vectors(texts)
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
         if short:
             out[short] = self.mean_token_vectors([texts[i] for i in short])
         for i, text in enumerate(texts):
@@ -146,9 +146,9 @@ class WordLlamaEncoder(Encoder):
 
         wordllama tokenizes each batch with `Tokenizer.encode_batch`, which runs on the Rust `tokenizers`
         library's pool of threads. Each of those threads allocates from its own glibc arena, and over a long
-        ingest those arenas kept growing: benchmarks/ingest_memory.py (1,000,000 lines) ended 1.34x above
-        its memory after the first 10% with the pool, and within 1.2x tokenizing one text at a time here
-        (docs/scale.md). `Tokenizer.encode` of one text runs in the calling thread; the tokens of a group
+        ingest those arenas kept growing: benchmarks/ingest_memory.py (100,000 lines, both in one run) ended
+        1.20x above its memory after the first 10% with the pool and 1.05x tokenizing one text at a time
+        here, at the same CPU time per item; 1,000,000 lines end 1.18x above (docs/scale.md). `Tokenizer.encode` of one text runs in the calling thread; the tokens of a group
         of texts are then summed with one `np.add.reduceat`, without padding every text to the longest.
         """
         table = self.model.embedding
