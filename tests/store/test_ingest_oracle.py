@@ -192,3 +192,70 @@ def test_a_corpus_model_is_fitted_on_the_non_empty_texts_first(store, lines):
     run = Ingest(store.create("other", "tfidf"))
     with pytest.raises(EmbedlabError, match="must be fitted before this ingest"):
         run.start()
+
+
+def test_an_interrupt_after_a_commit_counts_that_batch_and_one_before_does_not(store, wordllama, lines, monkeypatch):
+    news = store.create("news", wordllama)
+    run = Ingest(news, batch_size=4)
+    calls = []
+
+    def interrupted_after_the_second_commit(pad):  # stands in for malloc_trim, the last step of a batch's write
+        calls.append(pad)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the batch is committed; the run had not yet counted it
+        return 0
+
+    monkeypatch.setattr(ingest, "MALLOC_TRIM", interrupted_after_the_second_commit)
+    with pytest.raises(KeyboardInterrupt) as error:
+        run.run(records(lines[:12], [f"i{n}" for n in range(12)]), total=12)
+    assert run.kept == 8 == len(news)
+    assert error.value.kept.startswith("kept 8 of 12 items in collection 'news'")
+
+    other = store.create("other", wordllama)
+    Ingest(other).run(records(lines[:2], ["a", "b"]))
+    encode = wordllama.encode
+
+    def interrupted_while_embedding(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(wordllama, "encode", interrupted_while_embedding)
+    run = Ingest(other, batch_size=4)
+    with pytest.raises(KeyboardInterrupt) as error:
+        run.run(records(lines[2:6], ["c", "d", "e", "f"]), total=4)
+    monkeypatch.setattr(wordllama, "encode", encode)
+    assert run.kept == 0 and len(other) == 2  # nothing of that batch was committed
+    assert error.value.kept.startswith("kept 0 of 4 items")
+    run.marker = -1  # an interrupt while the table was being created with the batch: kept if it now exists
+    assert run._committed() is True
+    run.marker = other.table.version
+    assert run._committed() is False
+
+
+def test_freed_memory_is_handed_back_to_the_system_on_linux():
+    import sys
+
+    trim = ingest._malloc_trim()
+    if not sys.platform.startswith("linux"):
+        assert trim is None
+        return
+    assert trim is not None and trim(0) in (0, 1)  # glibc's malloc_trim: 1 when memory was released
+    assert ingest.MALLOC_TRIM is not None
+
+
+def test_reembed_copies_every_item_with_the_new_models_vectors(store, wordllama, lines):
+    from embedlab import load
+
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:9], [f"n{i}" for i in range(9)], [{"doc": i} for i in range(9)]))
+    summary = ingest.reembed(store, "news", "small", "wordllama", batch_size=4, dim=64)
+    assert (summary.read, summary.added, summary.total) == (9, 9, 9)
+    small = store.collection("small")
+    assert small.recipe["dim"] == 64 and small.config.get("reembed_from") == "news"
+    expected = load("wordllama", dim=64).encode(lines[:9])
+    vectors = stored(small)
+    for i in range(9):
+        np.testing.assert_allclose(vectors[f"n{i}"], expected[i], atol=1e-6)
+        assert small.get(f"n{i}").metadata == {"doc": i}
+    assert len(store.collection("news")) == 9 and stored(news)["n0"].shape == (256,)
+    with pytest.raises(EmbedlabError, match="collection 'small' already exists"):
+        ingest.reembed(store, "news", "small", "wordllama")
