@@ -51,7 +51,11 @@ MODULES: dict[str, list[str]] = {
         "tests/store/test_damaged.py::test_an_unfinished_reembed_is_invisible_then_resumed",
     ],
     "src/embedlab/encoders/base.py": ["tests/encoders/test_base_oracle.py", "tests/test_errors.py"],
-    "src/embedlab/encoders/spec.py": ["tests/encoders/test_spec.py", "tests/encoders/test_registry.py"],
+    "src/embedlab/encoders/spec.py": [
+        "tests/encoders/test_spec_oracle.py",
+        "tests/encoders/test_spec.py",
+        "tests/encoders/test_registry.py",
+    ],
     "src/embedlab/evaluate/core.py": ["tests/evaluate/test_core_oracle.py"],
     "src/embedlab/words/bias.py": [
         "tests/words/test_bias_oracle.py",

@@ -1,0 +1,113 @@
+"""The registry of model kinds (embedlab.encoders.spec): kinds added with `register` / `register_prefix` load by
+name, list with their options, and a fitted model saved to a folder loads back with the same vectors (TF-IDF on
+Lee corpus sentences, against scikit-learn's TfidfVectorizer)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from embedlab.encoders import spec as specs
+from embedlab.encoders.spec import REGISTRY, ModelInfo, ModelKind, ModelSpec, get_kind, register, register_prefix
+from embedlab.errors import NotFoundError
+
+
+@pytest.fixture
+def clean_registry():
+    kinds, aliases = dict(REGISTRY), dict(specs.ALIASES)
+    yield
+    REGISTRY.clear()
+    REGISTRY.update(kinds)
+    specs.ALIASES.clear()
+    specs.ALIASES.update(aliases)
+
+
+def test_get_kind_by_name_and_alias():
+    assert get_kind("minilm") is REGISTRY["minilm"]
+    assert get_kind("all-MiniLM-L6-v2") is REGISTRY["minilm"]
+    assert get_kind("wordllama-256") is REGISTRY["wordllama"]
+    with pytest.raises(NotFoundError, match="no model kind 'nope' is registered") as error:
+        get_kind("nope")
+    assert error.value.hint == "see embedlab.list_models()."
+
+
+def test_a_prefix_kind_loads_paths_through_its_factory(clean_registry, wordllama):
+    made = []
+
+    def factory(path, **options):
+        made.append((path, options))
+        return wordllama
+
+    kind = register_prefix("mine", factory, "my models")
+    assert kind is REGISTRY["mine"]
+    assert (kind.name, kind.summary, kind.prefix, kind.named, kind.listed_as) == (
+        "mine", "my models", True, False, "mine:PATH",
+    )  # fmt: skip
+    assert kind.factory is factory and kind.target == "" and kind.options == ()
+    assert specs.load("mine:some/where", dim=3) is wordllama
+    assert made == [("some/where", {"dim": 3})]
+    assert register_prefix("plain", factory).summary == "plain:PATH models"
+    rows = {row.name: row for row in specs.list_models()}
+    assert rows["mine:PATH"].description == "my models" and rows["mine:PATH"].options == ()
+
+
+def test_register_adds_the_aliases(clean_registry):
+    kind = register(
+        ModelKind("oracle-kind", "embedlab.encoders.wordllama:WordLlamaEncoder", "s", aliases=("ok1", "ok2"))
+    )
+    assert get_kind("ok1") is kind is get_kind("ok2") is REGISTRY["oracle-kind"]
+    assert ModelSpec("ok2").kind == "oracle-kind"
+
+
+def test_model_info_as_dict():
+    info = ModelInfo("m", 384, "text", True, "a model", ("pooling", "device"))
+    assert info.as_dict() == {
+        "name": "m",
+        "dim": 384,
+        "modality": "text",
+        "offline": True,
+        "description": "a model",
+        "options": ["pooling", "device"],
+    }
+    row = next(r for r in specs.list_models() if r.name == "minilm")
+    assert row.as_dict()["options"] == list(REGISTRY["minilm"].options) and row.as_dict()["dim"] == 384
+
+
+def test_a_fitted_tfidf_saved_to_a_folder_loads_back_through_its_spec(tmp_path, lee_records):
+    texts = [r.text for r in lee_records[:30]]
+    tfidf = specs.load("tfidf").fit(texts)
+    tfidf.save(tmp_path / "state")
+    again = ModelSpec("tfidf").load(state=tmp_path / "state")
+    assert again.fitted and again is not tfidf
+    expected = normalize(TfidfVectorizer().fit(texts).transform(texts[:5]).toarray())
+    np.testing.assert_allclose(again.encode(texts[:5]), expected, atol=1e-6)
+    assert ModelSpec("tfidf").load().fitted is False  # without a state: a new, unfitted encoder
+
+
+def test_folder_kinds_come_from_a_valid_manifest_only(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    assert specs._folder_kind(folder) == "folder"
+    manifest = folder / specs.WORD_MANIFEST
+    manifest.write_text(json.dumps({"kind": "word2vec", "note": "é"}), encoding="utf-8")
+    assert specs._folder_kind(folder) == "word2vec"
+    manifest.write_text(json.dumps({"kind": "nonexistent"}), encoding="utf-8")
+    assert specs._folder_kind(folder) == "folder"
+    manifest.write_text("{damaged", encoding="utf-8")
+    assert specs._folder_kind(folder) == "folder"
+    manifest.write_text("[1, 2]", encoding="utf-8")  # JSON, but not an object
+    assert specs._folder_kind(folder) == "folder"
+
+
+def test_the_signature_check_names_options_that_are_not_parameters(clean_registry):
+    specs._signature_check()  # every built-in kind passes
+    register(ModelKind("oracle-bad", "embedlab.encoders.wordllama:WordLlamaEncoder", "s", extra_options=("speed",)))
+    with pytest.raises(AssertionError) as error:
+        specs._signature_check()
+    assert str(error.value) == (
+        "oracle-bad: options ['speed'] are not parameters of embedlab.encoders.wordllama:WordLlamaEncoder"
+    )
