@@ -259,3 +259,37 @@ def test_reembed_copies_every_item_with_the_new_models_vectors(store, wordllama,
     assert len(store.collection("news")) == 9 and stored(news)["n0"].shape == (256,)
     with pytest.raises(EmbedlabError, match="collection 'small' already exists"):
         ingest.reembed(store, "news", "small", "wordllama")
+
+
+def test_a_changed_file_hash_re_embeds_an_item_whose_text_did_not_change(store, wordllama, monkeypatch):
+    # image items keep their file's hash in `file_sha256`: a new photo under the same path must be embedded again
+    news = store.create("photos", wordllama)
+    first = Ingest(news).run(records(["harbour.jpg", "bridge.jpg"], ["a", "b"], [{"file_sha256": "h1"}] * 2))
+    assert first.added == 2
+    seen: list[str] = []
+    encode = wordllama.encode
+    monkeypatch.setattr(wordllama, "encode", lambda items, *a, **k: seen.extend(items) or encode(items, *a, **k))
+    again = Ingest(news).run(
+        records(["harbour.jpg", "bridge.jpg"], ["a", "b"], [{"file_sha256": "h2"}, {"file_sha256": "h1"}])
+    )
+    assert (again.updated, again.unchanged, again.added) == (1, 1, 0) and seen == ["harbour.jpg"]
+    assert news.get("a").metadata == {"file_sha256": "h2"}
+
+
+def test_a_run_that_extends_a_fresh_index_does_not_rebuild_it(store, wordllama, lee_records, monkeypatch):
+    from embedlab.search.engine import SearchEngine
+
+    monkeypatch.setenv("EMBEDLAB_ANN_THRESHOLD", "50")
+    builds = []
+    build = SearchEngine.build_ann
+    monkeypatch.setattr(SearchEngine, "build_ann", lambda self: builds.append(1) or build(self))
+    news = store.create("news", wordllama)
+    news.add_records(lambda: iter(lee_records[:60]), 60)
+    assert len(builds) == 1
+    # two batches committed one after the other: the index is extended with their items, not built again
+    summary = Ingest(news, batch_size=5).run(lambda: iter(lee_records[60:70]), 10)
+    assert summary.added == 10 and len(builds) == 1
+    index = news.engine.fresh_ann()
+    assert index is not None and index.count == 70
+    query = wordllama.encode([lee_records[65].text])[0]
+    assert news.search(query, k=1)[0].id == lee_records[65].id
