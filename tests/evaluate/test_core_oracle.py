@@ -109,6 +109,9 @@ def test_remembered_texts_are_served_from_memory_one_at_a_time(wordllama, senten
     wrapper, spy = cached(wordllama, tmp_path)
     vectors = wrapper.remember(sentences, batch_size=4)
     assert spy.calls[0][1]["batch_size"] == 4
+    other, other_spy = cached(wordllama, tmp_path / "other")
+    other.remember(sentences[:2])
+    assert other_spy.calls[0][1]["batch_size"] == 32  # the default batch
     for i in (0, 5, len(sentences) - 1):
         np.testing.assert_array_equal(wrapper.encode(sentences[i]), vectors[i : i + 1])
         np.testing.assert_array_equal(wrapper.encode([sentences[i], sentences[0]]), vectors[[i, 0]])
@@ -124,8 +127,11 @@ def test_the_wrapper_stands_for_its_encoder(wordllama, tmp_path):
     wrapper = CachedEncoder(wordllama, tmp_path)
     assert (wrapper.name, wrapper.modality, wrapper.kind, wrapper.dim) == ("wordllama", "text", "wordllama", 256)
     assert wrapper.recipe == wordllama.recipe and wrapper.identity() == wordllama.identity()
+    spy = Spy(wordllama)
+    wrapper.inner = spy
     raw = wrapper._encode(["tea at noon"], 8, False)
     np.testing.assert_allclose(raw, wordllama.encode(["tea at noon"], normalize=False), atol=1e-6)
+    assert spy.calls == [(["tea at noon"], {"batch_size": 8, "normalize": False, "show_progress": False})]
     assert CachedEncoder(wordllama).folder == Path(str(tmp_path / "cache")) / "evaluate"  # $EMBEDLAB_CACHE
 
 
