@@ -170,8 +170,9 @@ def test_text_encoder_fits_a_copy_on_the_tasks_texts(sentences):
 
 def test_text_encoder_refuses_an_image_model(wordllama, monkeypatch):
     monkeypatch.setattr(type(wordllama), "modality", "image")
-    with pytest.raises(UnsupportedInputError, match="model 'wordllama' embeds image, not text"):
+    with pytest.raises(UnsupportedInputError, match="model 'wordllama' embeds image, not text") as error:
         core.text_encoder(wordllama, ["a"])
+    assert error.value.hint == "pick a text model (embedlab models)."
 
 
 def test_cosine_pairs_match_sklearn(wordllama, sentences):
