@@ -81,6 +81,10 @@ def test_normalize_and_the_texts_are_part_of_the_key(wordllama, sentences, tmp_p
     unit = wrapper.encode(sentences)
     raw = wrapper.encode(sentences, normalize=False)
     assert wrapper.misses == 2 and len(spy.calls) == 2
+    assert [options for _, options in spy.calls] == [
+        {"batch_size": 32, "normalize": True, "show_progress": False},  # the default batch
+        {"batch_size": 32, "normalize": False, "show_progress": False},
+    ]
     np.testing.assert_allclose(unit, sk_normalize(raw), atol=1e-6)
     assert not np.allclose(np.linalg.norm(raw, axis=1), 1.0)
     wrapper.encode(list(reversed(sentences)))
