@@ -53,6 +53,18 @@ def test_a_prefix_kind_loads_paths_through_its_factory(clean_registry, wordllama
     assert register_prefix("plain", factory).summary == "plain:PATH models"
     rows = {row.name: row for row in specs.list_models()}
     assert rows["mine:PATH"].description == "my models" and rows["mine:PATH"].options == ()
+    assert (rows["mine:PATH"].modality, rows["mine:PATH"].dim, rows["mine:PATH"].offline) == (
+        "text",
+        "from model",
+        True,
+    )
+    assert rows["clip:DIR"].modality == "text+image" and rows["image:DIR"].modality == "image"
+
+
+def test_a_kind_whose_dependency_is_missing_is_listed_without_options(clean_registry):
+    register(ModelKind("oracle-missing", "embedlab_no_such_module:Encoder", "needs a package that is not installed"))
+    row = next(r for r in specs.list_models() if r.name == "oracle-missing")
+    assert row.options == () and row.as_dict()["options"] == []
 
 
 def test_register_adds_the_aliases(clean_registry):
