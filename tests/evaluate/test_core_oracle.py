@@ -72,6 +72,8 @@ def test_a_hit_reads_the_file_without_embedding(wordllama, sentences, tmp_path):
     assert spy.calls == []
     np.testing.assert_array_equal(again, stored)
     assert (second.hits, second.misses, second.cache_state) == (1, 0, "hit")
+    second.encode(sentences)
+    assert second.hits == 2 and spy.calls == []
     second.encode(sentences[:3])
     assert (second.hits, second.misses, second.cache_state) == (1, 1, "partial")
 
@@ -95,6 +97,30 @@ def test_normalize_and_the_texts_are_part_of_the_key(wordllama, sentences, tmp_p
         expected_key(wordllama, False, sentences),
         expected_key(wordllama, True, list(reversed(sentences))),
     }
+
+
+RAN: list[str] = []
+
+
+def _record(what: str) -> str:
+    RAN.append(what)
+    return what
+
+
+class Payload:
+    """Unpickling this runs `_record`: what a planted cache file could make a careless loader do."""
+
+    def __reduce__(self):
+        return (_record, ("unpickled",))
+
+
+def test_a_pickled_cache_file_is_never_unpickled(wordllama, sentences, tmp_path):
+    path = tmp_path / f"{expected_key(wordllama, True, sentences)}.npy"
+    np.save(path, np.array([Payload()] * len(sentences), dtype=object), allow_pickle=True)
+    wrapper, _ = cached(wordllama, tmp_path)
+    with pytest.raises(ValueError, match="allow_pickle=False"):
+        wrapper.encode(sentences)
+    assert RAN == []
 
 
 def test_a_cached_file_of_the_wrong_shape_is_embedded_again(wordllama, sentences, tmp_path):
