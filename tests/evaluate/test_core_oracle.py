@@ -75,7 +75,7 @@ def test_a_hit_reads_the_file_without_embedding(wordllama, sentences, tmp_path):
     second.encode(sentences)
     assert second.hits == 2 and spy.calls == []
     second.encode(sentences[:3])
-    assert (second.hits, second.misses, second.cache_state) == (1, 1, "partial")
+    assert (second.hits, second.misses, second.cache_state) == (2, 1, "partial")
 
 
 def test_normalize_and_the_texts_are_part_of_the_key(wordllama, sentences, tmp_path):
