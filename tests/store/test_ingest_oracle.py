@@ -291,5 +291,17 @@ def test_a_run_that_extends_a_fresh_index_does_not_rebuild_it(store, wordllama, 
     assert summary.added == 10 and len(builds) == 1
     index = news.engine.fresh_ann()
     assert index is not None and index.count == 70
+    unchanged = Ingest(news, batch_size=5).run(lambda: iter(lee_records[60:70]), 10)  # nothing written: kept
+    assert unchanged.unchanged == 10 and len(builds) == 1 and news.engine.fresh_ann() is not None
     query = wordllama.encode([lee_records[65].text])[0]
     assert news.search(query, k=1)[0].id == lee_records[65].id
+
+
+def test_keyword_search_sees_the_first_ingest_and_every_update(store, wordllama, lines):
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(["Bushfires burn near Sydney.", "The bank cut rates."], ["a", "b"]))
+    assert [h.id for h in news.search("bushfires", k=2, mode="keyword")] == ["a"]
+    Ingest(news).run(records(["Floods hit Brisbane.", "Cricket in Perth."], ["a", "c"]))
+    assert [h.id for h in news.search("floods", k=2, mode="keyword")] == ["a"]
+    assert news.search("bushfires", k=2, mode="keyword") == []
+    assert [h.id for h in news.search("cricket", k=2, mode="keyword")] == ["c"]
