@@ -165,6 +165,14 @@ def test_the_wrapper_stands_for_its_encoder(wordllama, tmp_path):
     assert CachedEncoder(wordllama).folder == Path(str(tmp_path / "cache")) / "evaluate"  # $EMBEDLAB_CACHE
 
 
+def test_a_recipe_holding_a_path_still_keys_the_cache(wordllama, sentences, tmp_path, monkeypatch):
+    identity = wordllama.identity()
+    monkeypatch.setattr(wordllama, "identity", lambda: {**identity, "weights": Path("/models/w.safetensors")})
+    wrapper, _ = cached(wordllama, tmp_path)
+    wrapper.encode(sentences[:2])
+    assert [p.stem for p in tmp_path.iterdir()] == [expected_key(wordllama, True, sentences[:2])]
+
+
 def test_cache_folder_follows_the_environment(tmp_path, monkeypatch):
     assert core.cache_folder() == tmp_path / "cache" / "evaluate"
     monkeypatch.delenv("EMBEDLAB_CACHE")
@@ -193,6 +201,12 @@ def test_text_encoder_fits_a_copy_on_the_tasks_texts(sentences):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vocabulary = TfidfVectorizer().fit(sentences).vocabulary_
+    assert wrapper.dim == len(vocabulary)
+    assert not hasattr(tfidf.vectorizer, "vocabulary_")  # the caller's encoder is left as it was
+    # two tasks fitting the same encoder each keep their own vocabulary
+    other_texts = ["Rain fell on the wheat belt.", "Farmers welcomed the rain after the drought."]
+    other = core.text_encoder(tfidf, other_texts)
+    assert other.dim == len(TfidfVectorizer().fit(other_texts).vocabulary_)
     assert wrapper.dim == len(vocabulary)
     fitted = load("tfidf").fit(sentences)
     assert core.text_encoder(fitted, ["other"]).inner is fitted  # a fitted encoder is used as it is
