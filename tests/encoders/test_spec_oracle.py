@@ -123,3 +123,57 @@ def test_the_signature_check_names_options_that_are_not_parameters(clean_registr
     assert str(error.value) == (
         "oracle-bad: options ['speed'] are not parameters of embedlab.encoders.wordllama:WordLlamaEncoder"
     )
+
+
+class Made:
+    """Records how a kind builds it: the positional path and the keyword options."""
+
+    config_keys = ("a", "b")
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.args, self.kwargs = args, kwargs
+
+    @classmethod
+    def load(cls, folder):
+        made = cls()
+        made.loaded = folder
+        return made
+
+
+TARGET = f"{__name__}:Made"
+
+
+def test_build_passes_the_path_the_fixed_options_and_the_users(clean_registry):
+    register(ModelKind("o-named", TARGET, "s", fixed={"name": "x"}, path_argument=lambda p: f"resolved:{p}"))
+    made = ModelSpec("o-named", {"a": 1}).load()
+    assert (made.args, made.kwargs) == (("resolved:None",), {"name": "x", "a": 1})
+    register(ModelKind("o-pre", TARGET, "s", prefix=True, named=False, listed_as="o-pre:PATH", fixed={"k": 2}))
+    made = specs.load("o-pre:some/where", b=5)
+    assert (made.args, made.kwargs) == (("some/where",), {"k": 2, "b": 5})
+    register(ModelKind("o-plain", TARGET, "s", fixed={"k": 3}))
+    made = specs.load("o-plain", a=0)
+    assert (made.args, made.kwargs) == ((), {"k": 3, "a": 0})
+
+
+def test_unknown_options_are_named_with_what_the_kind_takes(clean_registry):
+    register(ModelKind("o-pre", TARGET, "s", prefix=True, named=False, listed_as="o-pre:PATH"))
+    with pytest.raises(specs.EmbedlabError) as error:
+        specs.load("o-pre:p", zeta=1, alpha=2)
+    assert str(error.value).splitlines()[0] == "model 'o-pre:PATH' does not take these options: alpha, zeta."
+    assert error.value.hint == "it takes: a, b." and error.value.param == "alpha"
+    register(ModelKind("o-none", f"{__name__}:NoOptions", "s"))
+    with pytest.raises(specs.EmbedlabError) as error:
+        specs.load("o-none", x=1)
+    assert str(error.value).startswith("model 'o-none' does not take these options: x.")
+    assert error.value.hint == "it takes: none."
+
+
+class NoOptions(Made):
+    config_keys = ()
+
+
+def test_a_fitted_kind_loads_from_its_state_folder(clean_registry):
+    register(ModelKind("o-fit", TARGET, "s", requires_fit=True))
+    made = ModelSpec("o-fit").load(state="some/dir")
+    assert made.loaded == specs.Path("some/dir") and isinstance(made.loaded, specs.Path)
+    assert ModelSpec("o-fit").load().args == ()  # no state: built as usual
