@@ -181,3 +181,25 @@ def test_embedder_wraps_encoders_and_refuses_corpus_models(wordllama, hand_made)
     assert isinstance(bias_module.embedder("wordllama"), WordVectors)  # a static model by name: its words
     with pytest.raises(EmbedlabError, match="tfidf must be fitted on a corpus"):
         bias_module.embedder("tfidf")
+
+
+def test_named_weat_runs_a_named_test_with_its_sets_and_options(hand_made, monkeypatch):
+    data = {
+        "sets": {"medics": ["doctor", "nurse"], "makers": ["engineer", "dancer"], "good": ["good", "nice"],
+                 "bad": ["bad", "awful"]},
+        "tests": {"tiny": {"targets": ["medics", "makers"], "attributes": ["good", "bad"]}, "other": {}},
+    }  # fmt: skip
+    monkeypatch.setattr(bias_module, "weat_data", lambda: data)
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 1)
+    result = bias_module.named_weat(hand_made, "tiny", permutations=30, seed=4)
+    direct = weat(hand_made, "medics", "makers", "good", "bad", permutations=30, seed=4, test="tiny")
+    assert result == direct and result.test == "tiny"
+    assert (result.targets, result.attributes) == (("medics", "makers"), ("good", "bad"))
+    assert (result.partitions, result.seed, result.exact) == (30, 4, False)
+    with pytest.raises(EmbedlabError) as error:
+        bias_module.named_weat(hand_made, "tinyy")
+    assert str(error.value).splitlines()[0] == "no WEAT test named 'tinyy'. Did you mean: tiny?"
+    assert error.value.hint == "the named tests are tiny, other."
+    with pytest.raises(EmbedlabError) as error:
+        bias_module.named_weat(hand_made, "zzzzzz")
+    assert str(error.value).splitlines()[0] == "no WEAT test named 'zzzzzz'."
