@@ -102,6 +102,7 @@ def test_direct_bias_defaults_to_the_neutral_weat_sets(hand_made):
     result = direct_bias(hand_made)
     assert result["dropped_oov"] == [w for w in neutral if w not in WORDS and w.lower() not in WORDS]
     assert [r["word"] for r in result["projections"]] == ["executive", "poetry"]
+    assert len(result["most_he"]) == len(result["most_she"]) == 10  # the default top, of 13 alphabetic words
     expected = np.mean([abs(projection("executive")), abs(projection("poetry"))])
     assert result["direct_bias"] == pytest.approx(expected, abs=1e-6)
 
