@@ -177,3 +177,25 @@ def test_a_fitted_kind_loads_from_its_state_folder(clean_registry):
     made = ModelSpec("o-fit").load(state="some/dir")
     assert made.loaded == specs.Path("some/dir") and isinstance(made.loaded, specs.Path)
     assert ModelSpec("o-fit").load().args == ()  # no state: built as usual
+
+
+@pytest.mark.parametrize(
+    ("name", "parsed"),
+    [
+        ("  wordllama ", ("wordllama", "wordllama", None)),
+        ("vectors:glove.txt", ("vectors:glove.txt", "vectors", "glove.txt")),
+        ("org/model", ("org/model", "hub", "org/model")),
+        ("all-MiniLM-L6-v2", ("all-MiniLM-L6-v2", "minilm", None)),
+    ],
+)
+def test_a_spec_keeps_the_parsed_name_kind_and_path(name, parsed):
+    spec = ModelSpec(name)
+    assert (spec.name, spec.kind, spec.path) == parsed
+
+
+@pytest.mark.parametrize("empty", ["", "   "])
+def test_an_empty_model_name_says_how_to_list_the_models(empty):
+    with pytest.raises(specs.EmbedlabError) as error:
+        specs.parse(empty)
+    assert str(error.value).splitlines()[0] == "the model name is empty."
+    assert error.value.hint == "list the models with embedlab.list_models() (`embedlab models`)."
