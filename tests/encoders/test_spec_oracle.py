@@ -184,6 +184,7 @@ def test_a_fitted_kind_loads_from_its_state_folder(clean_registry):
     [
         ("  wordllama ", ("wordllama", "wordllama", None)),
         ("vectors:glove.txt", ("vectors:glove.txt", "vectors", "glove.txt")),
+        ("vectors:runs:2024/glove.txt", ("vectors:runs:2024/glove.txt", "vectors", "runs:2024/glove.txt")),
         ("org/model", ("org/model", "hub", "org/model")),
         ("all-MiniLM-L6-v2", ("all-MiniLM-L6-v2", "minilm", None)),
     ],
