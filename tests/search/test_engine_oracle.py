@@ -138,6 +138,19 @@ def test_hybrid_is_weighted_rrf_of_pools_of_max_50_or_4k(news, wordllama):
     assert [i for i, _ in news.engine.hybrid(query_text, query, 5, None, (1.0, 0.0))] == semantic[:5]
 
 
+def test_hybrid_asks_each_ranking_for_max_50_or_4k(news, wordllama, monkeypatch):
+    asked = []
+    semantic, keyword = news.engine.semantic, news.engine.keyword
+    monkeypatch.setattr(
+        news.engine, "semantic", lambda q, k, where=None: asked.append(("s", k)) or semantic(q, k, where)
+    )
+    monkeypatch.setattr(news.engine, "keyword", lambda t, k, where=None: asked.append(("k", k)) or keyword(t, k, where))
+    query = wordllama.encode(["rain"])[0]
+    for k in (1, 12, 13, 30):
+        news.engine.hybrid("rain", query, k, None)
+    assert asked == [(m, n) for n in (50, 50, 52, 120) for m in ("s", "k")]
+
+
 def test_check_where(news):
     assert news.engine.check_where(None, []) is None
     assert news.engine.check_where("   ", []) is None
@@ -173,9 +186,9 @@ def test_the_state_line_says_why_no_index_is_used(store, wordllama, lee_records,
     version = news.table.version
     # a write that did not update the index (another tool, a crash before the index was saved)
     news.table.delete("id = 'lee-1'")
-    line = news.engine.ann_state()
-    assert line.startswith("stale (holds 70 items of table version ") and line.endswith(
-        f"the table has 69 at version {news.table.version}); exact search until the next write rebuilds it"
+    assert news.engine.ann_state() == (
+        f"stale (holds 70 items of table version {version}; the table has 69 at version {news.table.version}); "
+        "exact search until the next write rebuilds it"
     )
     assert news.table.version != version and meta
     (folder / "index.json").write_text("{not json")
