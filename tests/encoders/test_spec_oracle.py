@@ -200,3 +200,29 @@ def test_an_empty_model_name_says_how_to_list_the_models(empty):
         specs.parse(empty)
     assert str(error.value).splitlines()[0] == "the model name is empty."
     assert error.value.hint == "list the models with embedlab.list_models() (`embedlab models`)."
+
+
+def test_parse_by_hand(clean_registry, tmp_path):
+    assert specs.parse("vectors:glove.txt", dim=3).options == {"dim": 3}
+    folder = tmp_path / "mini"
+    folder.mkdir()
+    spec = specs.parse(str(folder), pooling="cls")
+    assert (spec.name, spec.kind, spec.path, spec.options) == (str(folder), "folder", str(folder), {"pooling": "cls"})
+    for empty in ("vectors:", "vectors"):
+        with pytest.raises(specs.EmbedlabError) as error:
+            specs.parse(empty)
+        assert str(error.value).splitlines()[0] == f"{empty!r} names no path."
+        assert error.value.hint == "write it as vectors:PATH."
+    with pytest.raises(NotFoundError, match="unknown model 'nope:x'"):
+        specs.parse("nope:x")  # a colon after a name that is no registered prefix
+    register_prefix("z", lambda path, **options: path)
+    register_prefix("zz", lambda path, **options: path)
+    assert specs.parse("zz:dir").kind == "zz"
+    with pytest.raises(NotFoundError):
+        specs.parse("z:dir")  # one letter before a colon is a drive (C:), never a prefix
+    with pytest.raises(NotFoundError) as error:
+        specs.parse("~/no-such-model-folder-xyz")
+    assert str(error.value).splitlines()[0].endswith("is not a model folder (it does not exist).")
+    assert error.value.hint == (
+        "check the path; a local transformer model is a folder, a word-vectors file is vectors:PATH."
+    )
