@@ -127,7 +127,7 @@ def survivors(work: Path) -> list[str]:
     names = []
     for meta in (work / "mutants").rglob("*.py.meta"):
         codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
-        names += [name for name, code in codes.items() if code not in (1, 3)]  # survived, timed out, crashed
+        names += [name for name, code in codes.items() if code not in (None, 1, 3)]  # survived, timed out, crashed
     return sorted(names)
 
 
