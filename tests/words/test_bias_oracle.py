@@ -204,3 +204,27 @@ def test_named_weat_runs_a_named_test_with_its_sets_and_options(hand_made, monke
     with pytest.raises(EmbedlabError) as error:
         bias_module.named_weat(hand_made, "zzzzzz")
     assert str(error.value).splitlines()[0] == "no WEAT test named 'zzzzzz'."
+
+
+def test_direct_bias_messages_and_rounding_word_for_word(hand_made):
+    with pytest.raises(EmbedlabError) as error:
+        direct_bias(hand_made, "doctor", pair=("he", "he"))
+    assert str(error.value) == "the direction needs two different words, e.g. he,she."
+    with pytest.raises(EmbedlabError) as error:
+        direct_bias(hand_made, "doctor", pair=("xyz", "qqq"))
+    assert str(error.value).splitlines()[0] == "xyz, qqq not in the vocabulary of hand-made."
+    assert error.value.hint == "pick a direction whose two words the model knows."
+    with pytest.raises(EmbedlabError) as error:
+        direct_bias(hand_made, "qqq,zzz")
+    assert error.value.hint == "give other words."
+    result = direct_bias(hand_made, "doctor,nurse,table,engineer")
+    values = [result["direct_bias"], *(r["projection"] for r in result["projections"])]
+    values += [r["projection"] for r in result["most_he"] + result["most_she"]]
+    assert all(round(v, 6) == v for v in values)  # six decimals, as documented
+
+
+def test_a_direction_between_two_close_words_is_still_a_unit_vector(hand_made):
+    # doctor and engineer are close: unit(doctor) - unit(engineer) is much shorter than 1
+    result = direct_bias(hand_made, "nurse,table,dancer", pair=("doctor", "engineer"))
+    for row in result["projections"]:
+        assert row["projection"] == pytest.approx(projection(row["word"], ("doctor", "engineer")), abs=1e-6)
