@@ -116,7 +116,12 @@ def test_keyword_search_is_bm25_over_the_text_and_takes_a_filter(news):
     assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
     filtered = news.engine.keyword("cricket", 5, where="doc % 2 = 1")
     assert filtered and all(int(i.split("-")[1]) % 2 == 1 for i, _ in filtered)
-    assert set(filtered) <= set(news.engine.keyword("cricket", 200))
+    every = news.engine.keyword("cricket", 200)
+    odd = [hit for hit in every if int(hit[0].split("-")[1]) % 2 == 1]
+    # the filter applies before the top k is taken: the k best odd stories, not the odd ones among the k best
+    assert [i for i, _ in news.engine.keyword("cricket", 1, where="doc % 2 = 1")] == [odd[0][0]]
+    assert [i for i, _ in filtered] == [i for i, _ in odd[:5]]
+    assert every[0][0] != odd[0][0]  # the best story is even: a filter applied after the top 1 would find nothing
 
 
 def test_hybrid_is_weighted_rrf_of_pools_of_max_50_or_4k(news, wordllama):

@@ -151,6 +151,8 @@ def test_sampled_weat_records_its_seed(hand_made, monkeypatch):
     result = weat(hand_made, "doctor,engineer,King", "nurse,dancer", "good,nice", "bad,awful", permutations=50, seed=7)
     assert not result.exact and result.partitions == 50 and result.seed == 7
     assert result.p_value * 51 == pytest.approx(round(result.p_value * 51))  # (hits + 1) / (permutations + 1)
+    default = weat(hand_made, "doctor,engineer,King", "nurse,dancer", "good,nice", "bad,awful", permutations=50)
+    assert default.seed == 0 and default.test == "custom"
 
 
 def test_sampled_p_value_counts_batches_and_the_plus_one(monkeypatch):
