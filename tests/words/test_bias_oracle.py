@@ -153,6 +153,8 @@ def test_sampled_weat_records_its_seed(hand_made, monkeypatch):
     assert result.p_value * 51 == pytest.approx(round(result.p_value * 51))  # (hits + 1) / (permutations + 1)
     default = weat(hand_made, "doctor,engineer,King", "nurse,dancer", "good,nice", "bad,awful", permutations=50)
     assert default.seed == 0 and default.test == "custom"
+    one = weat(hand_made, "doctor,engineer,King", "nurse,dancer", "good,nice", "bad,awful", permutations=1)
+    assert one.partitions == 1 and one.p_value in (0.5, 1.0)  # one permutation is allowed: (hits + 1) / 2
 
 
 def test_sampled_p_value_counts_batches_and_the_plus_one(monkeypatch):
