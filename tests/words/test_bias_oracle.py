@@ -232,3 +232,44 @@ def test_a_direction_between_two_close_words_is_still_a_unit_vector(hand_made):
     result = direct_bias(hand_made, "nurse,table,dancer", pair=("doctor", "engineer"))
     for row in result["projections"]:
         assert row["projection"] == pytest.approx(projection(row["word"], ("doctor", "engineer")), abs=1e-6)
+
+
+class Statuses:
+    """A WordEmbedder over WORDS that reports chosen words as built from subwords (as fastText does)."""
+
+    name = "statuses"
+
+    def __init__(self, vectors, built=()):
+        self.vectors, self.built = vectors, set(built)
+
+    def embed_words(self, words):
+        from embedlab.words.explore import FROM_SUBWORDS, WordStatus
+
+        statuses = [WordStatus(w, w, FROM_SUBWORDS) for w in words if w in self.built]
+        return list(words), np.array([self.vectors[w] for w in words], dtype=np.float32), statuses
+
+
+def test_words_built_from_subwords_are_reported_per_set():
+    result = weat(Statuses(WORDS, built=["King", "awful"]), "doctor,King", "nurse,dancer", "good,nice", "bad,awful")
+    assert result.from_subwords == {"X": ["King"], "B": ["awful"]} and result.dropped_oov == {}
+
+
+def test_targets_that_no_attribute_separates_have_effect_size_zero():
+    same = {w: [1.0, 1.0, 1.0] for w in ("t1", "t2", "t3", "t4")} | {"a1": [1, 0, 0], "a2": [0, 1, 0], "b1": [0, 0, 1],
+                                                                      "b2": [1, 0, 1]}  # fmt: skip
+    result = weat(Statuses(same), "t1,t2", "t3,t4", "a1,a2", "b1,b2")
+    assert result.effect_size == 0.0 and result.statistic == 0.0  # no spread: 0, not NaN
+    other = weat(Statuses(WORDS), "doctor,engineer,King", "nurse,dancer", "good,nice", "bad,awful")
+    assert round(other.effect_size, 6) == other.effect_size and round(other.statistic, 6) == other.statistic
+
+
+def test_a_set_with_too_few_known_words_says_which_and_what_to_do(hand_made):
+    with pytest.raises(EmbedlabError) as error:
+        weat(hand_made, "doctor,engineer", "nurse,dancer", "good,qqq", "bad,awful")
+    assert str(error.value).splitlines()[0] == (
+        "only 1 of the 2 words of set A are in the vocabulary of hand-made (missing: qqq)."
+    )
+    assert error.value.hint == (
+        "WEAT needs at least 2 known words per set: use other words, a model with a larger vocabulary, "
+        "or embed the words as text (seat=True, or a sentence encoder such as minilm)."
+    )
