@@ -115,12 +115,14 @@ def test_word_sets_from_names_lists_files_and_commas(tmp_path):
     listed = tmp_path / "mine.txt"
     listed.write_text("one\ntwo, three\n\none\n", encoding="utf-8")
     assert word_set(f"@{listed}") == ("mine.txt", ["one", "two", "three"])
-    with pytest.raises(EmbedlabError, match="does not exist"):
+    with pytest.raises(EmbedlabError, match="does not exist") as error:
         word_set(f"@{tmp_path / 'missing.txt'}")
+    assert error.value.hint == "write one word per line."
     latin1 = tmp_path / "latin1.txt"
     latin1.write_bytes(b"caf\xe9\n")
-    with pytest.raises(EmbedlabError, match=r"is not UTF-8 \(byte 4\)"):
+    with pytest.raises(EmbedlabError, match=r"is not UTF-8 \(byte 4\)") as error:
         word_set(f"@{latin1}")
+    assert error.value.hint == "re-save it as UTF-8, one word per line."
     with pytest.raises(EmbedlabError, match="Did you mean: flowers") as error:
         word_set("flowerz")
     assert "@FILE" in error.value.hint
