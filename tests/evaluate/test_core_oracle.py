@@ -72,8 +72,10 @@ def test_a_hit_reads_the_file_without_embedding(wordllama, sentences, tmp_path):
     assert spy.calls == []
     np.testing.assert_array_equal(again, stored)
     assert (second.hits, second.misses, second.cache_state) == (1, 0, "hit")
+    second.encode(sentences)
+    assert second.hits == 2 and spy.calls == []
     second.encode(sentences[:3])
-    assert (second.hits, second.misses, second.cache_state) == (1, 1, "partial")
+    assert (second.hits, second.misses, second.cache_state) == (2, 1, "partial")
 
 
 def test_normalize_and_the_texts_are_part_of_the_key(wordllama, sentences, tmp_path):
@@ -81,6 +83,10 @@ def test_normalize_and_the_texts_are_part_of_the_key(wordllama, sentences, tmp_p
     unit = wrapper.encode(sentences)
     raw = wrapper.encode(sentences, normalize=False)
     assert wrapper.misses == 2 and len(spy.calls) == 2
+    assert [options for _, options in spy.calls] == [
+        {"batch_size": 32, "normalize": True, "show_progress": False},  # the default batch
+        {"batch_size": 32, "normalize": False, "show_progress": False},
+    ]
     np.testing.assert_allclose(unit, sk_normalize(raw), atol=1e-6)
     assert not np.allclose(np.linalg.norm(raw, axis=1), 1.0)
     wrapper.encode(list(reversed(sentences)))
@@ -91,6 +97,30 @@ def test_normalize_and_the_texts_are_part_of_the_key(wordllama, sentences, tmp_p
         expected_key(wordllama, False, sentences),
         expected_key(wordllama, True, list(reversed(sentences))),
     }
+
+
+RAN: list[str] = []
+
+
+def _record(what: str) -> str:
+    RAN.append(what)
+    return what
+
+
+class Payload:
+    """Unpickling this runs `_record`: what a planted cache file could make a careless loader do."""
+
+    def __reduce__(self):
+        return (_record, ("unpickled",))
+
+
+def test_a_pickled_cache_file_is_never_unpickled(wordllama, sentences, tmp_path):
+    path = tmp_path / f"{expected_key(wordllama, True, sentences)}.npy"
+    np.save(path, np.array([Payload()] * len(sentences), dtype=object), allow_pickle=True)
+    wrapper, _ = cached(wordllama, tmp_path)
+    with pytest.raises(ValueError, match="allow_pickle=False"):
+        wrapper.encode(sentences)
+    assert RAN == []
 
 
 def test_a_cached_file_of_the_wrong_shape_is_embedded_again(wordllama, sentences, tmp_path):
@@ -109,6 +139,9 @@ def test_remembered_texts_are_served_from_memory_one_at_a_time(wordllama, senten
     wrapper, spy = cached(wordllama, tmp_path)
     vectors = wrapper.remember(sentences, batch_size=4)
     assert spy.calls[0][1]["batch_size"] == 4
+    other, other_spy = cached(wordllama, tmp_path / "other")
+    other.remember(sentences[:2])
+    assert other_spy.calls[0][1]["batch_size"] == 32  # the default batch
     for i in (0, 5, len(sentences) - 1):
         np.testing.assert_array_equal(wrapper.encode(sentences[i]), vectors[i : i + 1])
         np.testing.assert_array_equal(wrapper.encode([sentences[i], sentences[0]]), vectors[[i, 0]])
@@ -124,9 +157,20 @@ def test_the_wrapper_stands_for_its_encoder(wordllama, tmp_path):
     wrapper = CachedEncoder(wordllama, tmp_path)
     assert (wrapper.name, wrapper.modality, wrapper.kind, wrapper.dim) == ("wordllama", "text", "wordllama", 256)
     assert wrapper.recipe == wordllama.recipe and wrapper.identity() == wordllama.identity()
+    spy = Spy(wordllama)
+    wrapper.inner = spy
     raw = wrapper._encode(["tea at noon"], 8, False)
     np.testing.assert_allclose(raw, wordllama.encode(["tea at noon"], normalize=False), atol=1e-6)
+    assert spy.calls == [(["tea at noon"], {"batch_size": 8, "normalize": False, "show_progress": False})]
     assert CachedEncoder(wordllama).folder == Path(str(tmp_path / "cache")) / "evaluate"  # $EMBEDLAB_CACHE
+
+
+def test_a_recipe_holding_a_path_still_keys_the_cache(wordllama, sentences, tmp_path, monkeypatch):
+    identity = wordllama.identity()
+    monkeypatch.setattr(wordllama, "identity", lambda: {**identity, "weights": Path("/models/w.safetensors")})
+    wrapper, _ = cached(wordllama, tmp_path)
+    wrapper.encode(sentences[:2])
+    assert [p.stem for p in tmp_path.iterdir()] == [expected_key(wordllama, True, sentences[:2])]
 
 
 def test_cache_folder_follows_the_environment(tmp_path, monkeypatch):
@@ -158,14 +202,21 @@ def test_text_encoder_fits_a_copy_on_the_tasks_texts(sentences):
 
     vocabulary = TfidfVectorizer().fit(sentences).vocabulary_
     assert wrapper.dim == len(vocabulary)
+    assert not hasattr(tfidf.vectorizer, "vocabulary_")  # the caller's encoder is left as it was
+    # two tasks fitting the same encoder each keep their own vocabulary
+    other_texts = ["Rain fell on the wheat belt.", "Farmers welcomed the rain after the drought."]
+    other = core.text_encoder(tfidf, other_texts)
+    assert other.dim == len(TfidfVectorizer().fit(other_texts).vocabulary_)
+    assert wrapper.dim == len(vocabulary)
     fitted = load("tfidf").fit(sentences)
     assert core.text_encoder(fitted, ["other"]).inner is fitted  # a fitted encoder is used as it is
 
 
 def test_text_encoder_refuses_an_image_model(wordllama, monkeypatch):
     monkeypatch.setattr(type(wordllama), "modality", "image")
-    with pytest.raises(UnsupportedInputError, match="model 'wordllama' embeds image, not text"):
+    with pytest.raises(UnsupportedInputError, match="model 'wordllama' embeds image, not text") as error:
         core.text_encoder(wordllama, ["a"])
+    assert error.value.hint == "pick a text model (embedlab models)."
 
 
 def test_cosine_pairs_match_sklearn(wordllama, sentences):

@@ -116,7 +116,12 @@ def test_keyword_search_is_bm25_over_the_text_and_takes_a_filter(news):
     assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
     filtered = news.engine.keyword("cricket", 5, where="doc % 2 = 1")
     assert filtered and all(int(i.split("-")[1]) % 2 == 1 for i, _ in filtered)
-    assert set(filtered) <= set(news.engine.keyword("cricket", 200))
+    every = news.engine.keyword("cricket", 200)
+    odd = [hit for hit in every if int(hit[0].split("-")[1]) % 2 == 1]
+    # the filter applies before the top k is taken: the k best odd stories, not the odd ones among the k best
+    assert [i for i, _ in news.engine.keyword("cricket", 1, where="doc % 2 = 1")] == [odd[0][0]]
+    assert [i for i, _ in filtered] == [i for i, _ in odd[:5]]
+    assert every[0][0] != odd[0][0]  # the best story is even: a filter applied after the top 1 would find nothing
 
 
 def test_hybrid_is_weighted_rrf_of_pools_of_max_50_or_4k(news, wordllama):
@@ -136,6 +141,19 @@ def test_hybrid_is_weighted_rrf_of_pools_of_max_50_or_4k(news, wordllama):
             assert [i for i, _ in got] == [i for i, _ in expected]
             np.testing.assert_allclose([s for _, s in got], [s for _, s in expected], rtol=1e-9)
     assert [i for i, _ in news.engine.hybrid(query_text, query, 5, None, (1.0, 0.0))] == semantic[:5]
+
+
+def test_hybrid_asks_each_ranking_for_max_50_or_4k(news, wordllama, monkeypatch):
+    asked = []
+    semantic, keyword = news.engine.semantic, news.engine.keyword
+    monkeypatch.setattr(
+        news.engine, "semantic", lambda q, k, where=None: asked.append(("s", k)) or semantic(q, k, where)
+    )
+    monkeypatch.setattr(news.engine, "keyword", lambda t, k, where=None: asked.append(("k", k)) or keyword(t, k, where))
+    query = wordllama.encode(["rain"])[0]
+    for k in (1, 12, 13, 30):
+        news.engine.hybrid("rain", query, k, None)
+    assert asked == [(m, n) for n in (50, 50, 52, 120) for m in ("s", "k")]
 
 
 def test_check_where(news):
@@ -173,9 +191,9 @@ def test_the_state_line_says_why_no_index_is_used(store, wordllama, lee_records,
     version = news.table.version
     # a write that did not update the index (another tool, a crash before the index was saved)
     news.table.delete("id = 'lee-1'")
-    line = news.engine.ann_state()
-    assert line.startswith("stale (holds 70 items of table version ") and line.endswith(
-        f"the table has 69 at version {news.table.version}); exact search until the next write rebuilds it"
+    assert news.engine.ann_state() == (
+        f"stale (holds 70 items of table version {version}; the table has 69 at version {news.table.version}); "
+        "exact search until the next write rebuilds it"
     )
     assert news.table.version != version and meta
     (folder / "index.json").write_text("{not json")

@@ -192,3 +192,116 @@ def test_a_corpus_model_is_fitted_on_the_non_empty_texts_first(store, lines):
     run = Ingest(store.create("other", "tfidf"))
     with pytest.raises(EmbedlabError, match="must be fitted before this ingest"):
         run.start()
+
+
+def test_an_interrupt_after_a_commit_counts_that_batch_and_one_before_does_not(store, wordllama, lines, monkeypatch):
+    news = store.create("news", wordllama)
+    run = Ingest(news, batch_size=4)
+    calls = []
+
+    def interrupted_after_the_second_commit(pad):  # stands in for malloc_trim, the last step of a batch's write
+        calls.append(pad)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the batch is committed; the run had not yet counted it
+        return 0
+
+    monkeypatch.setattr(ingest, "MALLOC_TRIM", interrupted_after_the_second_commit)
+    with pytest.raises(KeyboardInterrupt) as error:
+        run.run(records(lines[:12], [f"i{n}" for n in range(12)]), total=12)
+    assert run.kept == 8 == len(news)
+    assert error.value.kept.startswith("kept 8 of 12 items in collection 'news'")
+
+    other = store.create("other", wordllama)
+    Ingest(other).run(records(lines[:2], ["a", "b"]))
+    encode = wordllama.encode
+
+    def interrupted_while_embedding(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(wordllama, "encode", interrupted_while_embedding)
+    run = Ingest(other, batch_size=4)
+    with pytest.raises(KeyboardInterrupt) as error:
+        run.run(records(lines[2:6], ["c", "d", "e", "f"]), total=4)
+    monkeypatch.setattr(wordllama, "encode", encode)
+    assert run.kept == 0 and len(other) == 2  # nothing of that batch was committed
+    assert error.value.kept.startswith("kept 0 of 4 items")
+    run.marker = -1  # an interrupt while the table was being created with the batch: kept if it now exists
+    assert run._committed() is True
+    run.marker = other.table.version
+    assert run._committed() is False
+
+
+def test_freed_memory_is_handed_back_to_the_system_on_linux():
+    import sys
+
+    trim = ingest._malloc_trim()
+    if not sys.platform.startswith("linux"):
+        assert trim is None
+        return
+    assert trim is not None and trim(0) in (0, 1)  # glibc's malloc_trim: 1 when memory was released
+    assert ingest.MALLOC_TRIM is not None
+
+
+def test_reembed_copies_every_item_with_the_new_models_vectors(store, wordllama, lines):
+    from embedlab import load
+
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:9], [f"n{i}" for i in range(9)], [{"doc": i} for i in range(9)]))
+    summary = ingest.reembed(store, "news", "small", "wordllama", batch_size=4, dim=64)
+    assert (summary.read, summary.added, summary.total) == (9, 9, 9)
+    small = store.collection("small")
+    assert small.recipe["dim"] == 64 and small.config.get("reembed_from") == "news"
+    expected = load("wordllama", dim=64).encode(lines[:9])
+    vectors = stored(small)
+    for i in range(9):
+        np.testing.assert_allclose(vectors[f"n{i}"], expected[i], atol=1e-6)
+        assert small.get(f"n{i}").metadata == {"doc": i}
+    assert len(store.collection("news")) == 9 and stored(news)["n0"].shape == (256,)
+    with pytest.raises(EmbedlabError, match="collection 'small' already exists"):
+        ingest.reembed(store, "news", "small", "wordllama")
+
+
+def test_a_changed_file_hash_re_embeds_an_item_whose_text_did_not_change(store, wordllama, monkeypatch):
+    # image items keep their file's hash in `file_sha256`: a new photo under the same path must be embedded again
+    news = store.create("photos", wordllama)
+    first = Ingest(news).run(records(["harbour.jpg", "bridge.jpg"], ["a", "b"], [{"file_sha256": "h1"}] * 2))
+    assert first.added == 2
+    seen: list[str] = []
+    encode = wordllama.encode
+    monkeypatch.setattr(wordllama, "encode", lambda items, *a, **k: seen.extend(items) or encode(items, *a, **k))
+    again = Ingest(news).run(
+        records(["harbour.jpg", "bridge.jpg"], ["a", "b"], [{"file_sha256": "h2"}, {"file_sha256": "h1"}])
+    )
+    assert (again.updated, again.unchanged, again.added) == (1, 1, 0) and seen == ["harbour.jpg"]
+    assert news.get("a").metadata == {"file_sha256": "h2"}
+
+
+def test_a_run_that_extends_a_fresh_index_does_not_rebuild_it(store, wordllama, lee_records, monkeypatch):
+    from embedlab.search.engine import SearchEngine
+
+    monkeypatch.setenv("EMBEDLAB_ANN_THRESHOLD", "50")
+    builds = []
+    build = SearchEngine.build_ann
+    monkeypatch.setattr(SearchEngine, "build_ann", lambda self: builds.append(1) or build(self))
+    news = store.create("news", wordllama)
+    news.add_records(lambda: iter(lee_records[:60]), 60)
+    assert len(builds) == 1
+    # two batches committed one after the other: the index is extended with their items, not built again
+    summary = Ingest(news, batch_size=5).run(lambda: iter(lee_records[60:70]), 10)
+    assert summary.added == 10 and len(builds) == 1
+    index = news.engine.fresh_ann()
+    assert index is not None and index.count == 70
+    unchanged = Ingest(news, batch_size=5).run(lambda: iter(lee_records[60:70]), 10)  # nothing written: kept
+    assert unchanged.unchanged == 10 and len(builds) == 1 and news.engine.fresh_ann() is not None
+    query = wordllama.encode([lee_records[65].text])[0]
+    assert news.search(query, k=1)[0].id == lee_records[65].id
+
+
+def test_keyword_search_sees_the_first_ingest_and_every_update(store, wordllama, lines):
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(["Bushfires burn near Sydney.", "The bank cut rates."], ["a", "b"]))
+    assert [h.id for h in news.search("bushfires", k=2, mode="keyword")] == ["a"]
+    Ingest(news).run(records(["Floods hit Brisbane.", "Cricket in Perth."], ["a", "c"]))
+    assert [h.id for h in news.search("floods", k=2, mode="keyword")] == ["a"]
+    assert news.search("bushfires", k=2, mode="keyword") == []
+    assert [h.id for h in news.search("cricket", k=2, mode="keyword")] == ["c"]

@@ -102,6 +102,7 @@ def test_direct_bias_defaults_to_the_neutral_weat_sets(hand_made):
     result = direct_bias(hand_made)
     assert result["dropped_oov"] == [w for w in neutral if w not in WORDS and w.lower() not in WORDS]
     assert [r["word"] for r in result["projections"]] == ["executive", "poetry"]
+    assert len(result["most_he"]) == len(result["most_she"]) == 10  # the default top, of 13 alphabetic words
     expected = np.mean([abs(projection("executive")), abs(projection("poetry"))])
     assert result["direct_bias"] == pytest.approx(expected, abs=1e-6)
 
@@ -114,12 +115,14 @@ def test_word_sets_from_names_lists_files_and_commas(tmp_path):
     listed = tmp_path / "mine.txt"
     listed.write_text("one\ntwo, three\n\none\n", encoding="utf-8")
     assert word_set(f"@{listed}") == ("mine.txt", ["one", "two", "three"])
-    with pytest.raises(EmbedlabError, match="does not exist"):
+    with pytest.raises(EmbedlabError, match="does not exist") as error:
         word_set(f"@{tmp_path / 'missing.txt'}")
+    assert error.value.hint == "write one word per line."
     latin1 = tmp_path / "latin1.txt"
     latin1.write_bytes(b"caf\xe9\n")
-    with pytest.raises(EmbedlabError, match=r"is not UTF-8 \(byte 4\)"):
+    with pytest.raises(EmbedlabError, match=r"is not UTF-8 \(byte 4\)") as error:
         word_set(f"@{latin1}")
+    assert error.value.hint == "re-save it as UTF-8, one word per line."
     with pytest.raises(EmbedlabError, match="Did you mean: flowers") as error:
         word_set("flowerz")
     assert "@FILE" in error.value.hint
@@ -150,6 +153,10 @@ def test_sampled_weat_records_its_seed(hand_made, monkeypatch):
     result = weat(hand_made, "doctor,engineer,King", "nurse,dancer", "good,nice", "bad,awful", permutations=50, seed=7)
     assert not result.exact and result.partitions == 50 and result.seed == 7
     assert result.p_value * 51 == pytest.approx(round(result.p_value * 51))  # (hits + 1) / (permutations + 1)
+    default = weat(hand_made, "doctor,engineer,King", "nurse,dancer", "good,nice", "bad,awful", permutations=50)
+    assert default.seed == 0 and default.test == "custom"
+    one = weat(hand_made, "doctor,engineer,King", "nurse,dancer", "good,nice", "bad,awful", permutations=1)
+    assert one.partitions == 1 and one.p_value in (0.5, 1.0)  # one permutation is allowed: (hits + 1) / 2
 
 
 def test_sampled_p_value_counts_batches_and_the_plus_one(monkeypatch):
@@ -181,3 +188,90 @@ def test_embedder_wraps_encoders_and_refuses_corpus_models(wordllama, hand_made)
     assert isinstance(bias_module.embedder("wordllama"), WordVectors)  # a static model by name: its words
     with pytest.raises(EmbedlabError, match="tfidf must be fitted on a corpus"):
         bias_module.embedder("tfidf")
+
+
+def test_named_weat_runs_a_named_test_with_its_sets_and_options(hand_made, monkeypatch):
+    data = {
+        "sets": {"medics": ["doctor", "nurse"], "makers": ["engineer", "dancer"], "good": ["good", "nice"],
+                 "bad": ["bad", "awful"]},
+        "tests": {"tiny": {"targets": ["medics", "makers"], "attributes": ["good", "bad"]}, "other": {}},
+    }  # fmt: skip
+    monkeypatch.setattr(bias_module, "weat_data", lambda: data)
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 1)
+    result = bias_module.named_weat(hand_made, "tiny", permutations=30, seed=4)
+    direct = weat(hand_made, "medics", "makers", "good", "bad", permutations=30, seed=4, test="tiny")
+    assert result == direct and result.test == "tiny"
+    assert (result.targets, result.attributes) == (("medics", "makers"), ("good", "bad"))
+    assert (result.partitions, result.seed, result.exact) == (30, 4, False)
+    with pytest.raises(EmbedlabError) as error:
+        bias_module.named_weat(hand_made, "tinyy")
+    assert str(error.value).splitlines()[0] == "no WEAT test named 'tinyy'. Did you mean: tiny?"
+    assert error.value.hint == "the named tests are tiny, other."
+    with pytest.raises(EmbedlabError) as error:
+        bias_module.named_weat(hand_made, "zzzzzz")
+    assert str(error.value).splitlines()[0] == "no WEAT test named 'zzzzzz'."
+
+
+def test_direct_bias_messages_and_rounding_word_for_word(hand_made):
+    with pytest.raises(EmbedlabError) as error:
+        direct_bias(hand_made, "doctor", pair=("he", "he"))
+    assert str(error.value) == "the direction needs two different words, e.g. he,she."
+    with pytest.raises(EmbedlabError) as error:
+        direct_bias(hand_made, "doctor", pair=("xyz", "qqq"))
+    assert str(error.value).splitlines()[0] == "xyz, qqq not in the vocabulary of hand-made."
+    assert error.value.hint == "pick a direction whose two words the model knows."
+    with pytest.raises(EmbedlabError) as error:
+        direct_bias(hand_made, "qqq,zzz")
+    assert error.value.hint == "give other words."
+    result = direct_bias(hand_made, "doctor,nurse,table,engineer")
+    values = [result["direct_bias"], *(r["projection"] for r in result["projections"])]
+    values += [r["projection"] for r in result["most_he"] + result["most_she"]]
+    assert all(round(v, 6) == v for v in values)  # six decimals, as documented
+
+
+def test_a_direction_between_two_close_words_is_still_a_unit_vector(hand_made):
+    # doctor and engineer are close: unit(doctor) - unit(engineer) is much shorter than 1
+    result = direct_bias(hand_made, "nurse,table,dancer", pair=("doctor", "engineer"))
+    for row in result["projections"]:
+        assert row["projection"] == pytest.approx(projection(row["word"], ("doctor", "engineer")), abs=1e-6)
+
+
+class Statuses:
+    """A WordEmbedder over WORDS that reports chosen words as built from subwords (as fastText does)."""
+
+    name = "statuses"
+
+    def __init__(self, vectors, built=()):
+        self.vectors, self.built = vectors, set(built)
+
+    def embed_words(self, words):
+        from embedlab.words.explore import FROM_SUBWORDS, WordStatus
+
+        statuses = [WordStatus(w, w, FROM_SUBWORDS) for w in words if w in self.built]
+        return list(words), np.array([self.vectors[w] for w in words], dtype=np.float32), statuses
+
+
+def test_words_built_from_subwords_are_reported_per_set():
+    result = weat(Statuses(WORDS, built=["King", "awful"]), "doctor,King", "nurse,dancer", "good,nice", "bad,awful")
+    assert result.from_subwords == {"X": ["King"], "B": ["awful"]} and result.dropped_oov == {}
+
+
+def test_targets_that_no_attribute_separates_have_effect_size_zero():
+    same = {w: [1.0, 1.0, 1.0] for w in ("t1", "t2", "t3", "t4")} | {"a1": [1, 0, 0], "a2": [0, 1, 0], "b1": [0, 0, 1],
+                                                                      "b2": [1, 0, 1]}  # fmt: skip
+    result = weat(Statuses(same), "t1,t2", "t3,t4", "a1,a2", "b1,b2")
+    assert result.effect_size == 0.0 and result.statistic == 0.0  # no spread: 0, not NaN
+    other = weat(Statuses(WORDS), "doctor,engineer,King", "nurse,dancer", "good,nice", "bad,awful")
+    assert round(other.effect_size, 6) == other.effect_size and round(other.statistic, 6) == other.statistic
+
+
+def test_a_set_with_too_few_known_words_says_which_and_what_to_do(hand_made):
+    with pytest.raises(EmbedlabError) as error:
+        weat(hand_made, "doctor,engineer", "nurse,dancer", "good,qqq", "bad,awful")
+    assert str(error.value).splitlines()[0] == (
+        "only 1 of the 2 words of set A are in the vocabulary of hand-made (missing: qqq)."
+    )
+    assert error.value.hint == (
+        "WEAT needs at least 2 known words per set: use other words, a model with a larger vocabulary, "
+        "or embed the words as text (seat=True, or a sentence encoder such as minilm)."
+    )
