@@ -41,6 +41,7 @@ VARIANTS: dict[str, Int8Settings | None] = {  # in the order they are run: the l
     "v2 + reduce_range": Int8Settings(reduce_range=True),
     "v2, QUInt8 weights": Int8Settings(weight_type="QUInt8"),
     "SmoothQuant 0.75 + FFN output fp32": Int8Settings(smooth=0.75),
+    "SmoothQuant 0.9 + FFN output fp32": Int8Settings(smooth=0.9),
     "v2 + layer 5 fp32": Int8Settings(keep_fp32=(FFN_OUT, r"layer\.5/")),
     "v2 + layer 0 fp32": Int8Settings(keep_fp32=(FFN_OUT, r"layer\.0/")),
     "per-tensor, MatMul": Int8Settings(per_channel=False, keep_fp32=()),
