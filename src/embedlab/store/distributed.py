@@ -175,7 +175,10 @@ class EncodeBatch:
             db = lancedb.connect(self.store)
             if self.name not in db.list_tables().tables:
                 return {}
-            self.table = db.open_table(self.name)
+            try:
+                self.table = db.open_table(self.name)
+            except ValueError:  # listed while the driver's first commit is still creating it: nothing stored yet
+                return {}
         else:
             self.table.checkout_latest()
         found = (
