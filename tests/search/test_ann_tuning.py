@@ -119,3 +119,15 @@ def test_a_small_collection_has_nothing_to_tune(store, wordllama, sentences):
     collection.add(sentences[:50])
     with pytest.raises(UnsupportedInputError, match="searched exactly"):
         collection.tune_search(sentences[50:60])
+
+
+def test_tune_search_takes_query_vectors_and_refuses_a_wrong_shape(store, wordllama, sentences, monkeypatch):
+    monkeypatch.setenv("EMBEDLAB_ANN_THRESHOLD", "200")
+    collection = store.create("vectors", wordllama)
+    collection.add(sentences[100:600])
+    queries = wordllama.encode(sentences[:100], normalize=False)  # not unit length: tune_search normalises
+    tuned = collection.tune_search(queries)
+    assert tuned["queries"] == 100 and tuned["recall"][tuned["ef_search"]] >= 0.99
+    for bad in (queries[:, :10], queries[0], queries[:0]):
+        with pytest.raises(EmbedlabError, match="quer"):
+            collection.tune_search(bad)

@@ -180,3 +180,25 @@ def test_a_model_named_at_start_may_be_a_path(tmp_path):
         assert served.status_code == 200 and len(served.json()["data"][0]["embedding"]) == 384
         other = client.post("/v1/embeddings", json={"model": folder + "/..", "input": "a cat"})
         assert other.status_code == 404 and "cannot name a path" in other.json()["error"]["message"]
+
+
+def test_a_coalesced_batch_runs_in_small_passes_on_a_cpu_and_large_ones_on_a_gpu():
+    """Sorted passes of PASS_ROWS rows: on a CPU short texts are then not padded to the longest one."""
+    from types import SimpleNamespace
+
+    from embedlab.serve.models import PASS_ROWS
+
+    sizes: list[int] = []
+
+    class Recording(Slow):
+        def encode(self, items, batch_size=None, **options):  # type: ignore[override]
+            sizes.append(batch_size)
+            return super().encode(items, batch_size=batch_size, **options)
+
+    for device, expected in (("cpu", PASS_ROWS["cpu"]), ("cuda", PASS_ROWS["cuda"])):
+        encoder = Recording()
+        encoder.gate.set()
+        encoder.device = SimpleNamespace(type=device)
+        asyncio.run(Batcher("slow", encoder).submit([f"text {i}" for i in range(20)]))
+        assert sizes.pop() == expected
+    assert PASS_ROWS["cpu"] < 20 < PASS_ROWS["cuda"]

@@ -356,6 +356,18 @@ class Collection:
             hits = self.engine.hybrid(query, vector, k, where, weights)  # type: ignore[arg-type]
         return self._results(hits)
 
+    def _query_matrix(self, queries: np.ndarray) -> np.ndarray:
+        """`queries` as float32 (n, dim), or the error that says what shape the collection needs."""
+        vectors = np.asarray(queries, dtype=np.float32)
+        dim = self.recipe.get("dim")
+        if vectors.ndim != 2 or (isinstance(dim, int) and vectors.shape[1] != dim):
+            raise EmbedlabError(
+                f"the query vectors have shape {vectors.shape}; collection {self.name!r} needs (n, {dim}).",
+                "pass a 2-D array with one query vector per row, made by the collection's own model.",
+                param="queries",
+            )
+        return vectors
+
     def tune_search(
         self, queries: Sequence[str] | np.ndarray, target_recall: float = 0.99, k: int = 10
     ) -> dict[str, Any]:
@@ -374,14 +386,9 @@ class Collection:
             )
         check_k(k)
         if isinstance(queries, np.ndarray):
-            vectors = np.asarray(queries, dtype=np.float32)
-            dim = self.recipe.get("dim")
-            if vectors.ndim != 2 or (isinstance(dim, int) and vectors.shape[1] != dim) or not len(vectors):
-                raise EmbedlabError(
-                    f"the query vectors have shape {vectors.shape}; collection {self.name!r} needs (n, {dim}).",
-                    "pass a 2-D array with one query vector per row, made by the collection's own model.",
-                    param="queries",
-                )
+            vectors = self._query_matrix(queries)
+            if not len(vectors):
+                raise EmbedlabError("queries holds no query vector.", param="queries")
             vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         else:
             texts = [queries] if isinstance(queries, str) else list(queries)
@@ -426,14 +433,7 @@ class Collection:
                     "search vectors with mode='semantic'.",
                     param="mode",
                 )
-            vectors = np.asarray(queries, dtype=np.float32)
-            dim = self.recipe.get("dim")
-            if vectors.ndim != 2 or (isinstance(dim, int) and vectors.shape[1] != dim):
-                raise EmbedlabError(
-                    f"the query vectors have shape {vectors.shape}; collection {self.name!r} needs (n, {dim}).",
-                    "pass a 2-D array with one query vector per row, made by the collection's own model.",
-                    param="queries",
-                )
+            vectors = self._query_matrix(queries)
             texts: list[str] = []
         else:
             texts = list(queries)
