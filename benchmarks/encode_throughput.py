@@ -93,7 +93,7 @@ def main() -> None:
         nargs="*",
         help="torch half precisions to add (default: bf16 fp16 on CUDA, bf16 on CPU, where fp16 matmuls are slow)",
     )
-    parser.add_argument("--no-budget", action="store_true", help="leave out the token-budget rows")
+    parser.add_argument("--no-budget", action="store_true", help="leave out the no-batch_size rows (the CPU plans its passes, a GPU fills a token budget)")
     parser.add_argument("--static", help="a static model folder made by `embedlab distill` (adds its row)")
     parser.add_argument(
         "--skip", nargs="*", default=[], help="row labels to leave out, e.g. 'embedlab torch fp16' (slow on CPU)"
@@ -112,7 +112,7 @@ def main() -> None:
         ("sentence-transformers fp32", lambda: reference.encode(texts, batch_size=bs, normalize_embeddings=True)),
     ]
     if not args.no_budget:
-        rows.append(("embedlab torch fp32, token budget", lambda: torch_fp32.encode(texts)))
+        rows.append(("embedlab torch fp32, no batch_size", lambda: torch_fp32.encode(texts)))
     for precision in args.precisions or (("bf16", "fp16") if cuda else ("bf16",)):
         label = f"embedlab torch {precision}"
         if label in args.skip:
@@ -120,7 +120,7 @@ def main() -> None:
         encoder = load("minilm", device=args.device, precision=precision)
         rows.append((label, lambda e=encoder: e.encode(texts, batch_size=bs)))
         if cuda:
-            rows.append((label + ", token budget", lambda e=encoder: e.encode(texts)))
+            rows.append((label + ", no batch_size", lambda e=encoder: e.encode(texts)))
     if not cuda:  # ONNX Runtime runs on the CPU here (onnxruntime, not onnxruntime-gpu)
         for backend in ("onnx", "onnx-int8"):
             encoder = load("minilm", backend=backend)

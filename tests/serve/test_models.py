@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -182,23 +183,131 @@ def test_a_model_named_at_start_may_be_a_path(tmp_path):
         assert other.status_code == 404 and "cannot name a path" in other.json()["error"]["message"]
 
 
-def test_a_coalesced_batch_runs_in_small_passes_on_a_cpu_and_large_ones_on_a_gpu():
-    """Sorted passes of PASS_ROWS rows: on a CPU short texts are then not padded to the longest one."""
-    from types import SimpleNamespace
-
-    from embedlab.serve.models import PASS_ROWS
-
-    sizes: list[int] = []
+def test_a_coalesced_batch_leaves_the_passes_to_the_encoder():
+    """The batcher passes no batch_size: a transformer cuts its passes by its cost model on a CPU
+    (tests/encoders/test_passes.py) and by its token budget on a GPU."""
+    sizes: list[int | None] = []
 
     class Recording(Slow):
         def encode(self, items, batch_size=None, **options):  # type: ignore[override]
             sizes.append(batch_size)
             return super().encode(items, batch_size=batch_size, **options)
 
-    for device, expected in (("cpu", PASS_ROWS["cpu"]), ("cuda", PASS_ROWS["cuda"])):
-        encoder = Recording()
+    encoder = Recording()
+    encoder.gate.set()
+    asyncio.run(Batcher("slow", encoder).submit([f"text {i}" for i in range(20)]))
+    assert sizes == [None]
+
+
+class Parallel(Slow):
+    """Records, per batch, the worker thread, its torch thread count, and how many batches ran at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate.set()
+        self.load = {"active": 0, "most": 0}  # shared by the workers' views (shallow copies)
+        self.threads: list[tuple[str, int]] = []
+        self.count = threading.Lock()
+        self.both = threading.Barrier(2, timeout=10)
+
+    def _encode(self, texts, batch_size, show_progress):
+        import torch
+
+        with self.count:
+            self.load["active"] += 1
+            self.load["most"] = max(self.load["most"], self.load["active"])
+        try:
+            self.threads.append((threading.current_thread().name, torch.get_num_threads()))
+            self.both.wait()  # returns only when two batches run at the same time
+            return super()._encode(texts, batch_size, show_progress)
+        finally:
+            with self.count:
+                self.load["active"] -= 1
+
+
+def test_two_workers_encode_two_batches_at_once_each_on_its_share_of_the_cores(monkeypatch):
+    import torch
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    main_threads = torch.get_num_threads()
+    encoder = Parallel()
+    seen: list[tuple[int, int]] = []
+    batcher = Batcher(
+        "par", encoder, workers=2, on_batch=lambda name, items, requests, seconds: seen.append((items, requests))
+    )
+
+    async def main() -> list[np.ndarray]:
+        return await asyncio.gather(*(batcher.submit(["x" * n]) for n in range(1, 21)))
+
+    results = asyncio.run(main())
+    assert encoder.load["most"] == 2  # the barrier needs two batches in flight, or it times out
+    assert len({name for name, _ in encoder.threads}) == 2
+    assert {threads for _, threads in encoder.threads} == {1}  # 2 cores / 2 workers, set in the worker thread
+    assert torch.get_num_threads() == main_threads  # and only there
+    assert sorted(items for items, _ in seen) == [10, 10]  # 20 texts queued at once: an equal share each
+    for n, rows in enumerate(results, start=1):
+        expected = np.array([[n, 1, n]], dtype=np.float32)
+        np.testing.assert_allclose(rows, expected / np.linalg.norm(expected), rtol=1e-6)
+
+
+def test_each_worker_has_its_own_policy():
+    """Two batches with different long-text policies run at once, each on its worker's view of the encoder."""
+    encoder = Parallel()
+    batcher = Batcher("par", encoder, workers=2)
+
+    async def main() -> None:
+        await asyncio.gather(batcher.submit(["a"], "truncate"), batcher.submit(["b"], "window"))
+
+    asyncio.run(main())
+    assert encoder.load["most"] == 2
+    assert sorted(encoder.policies) == ["truncate", "window"]  # each batch ran with its own request's policy
+    assert encoder.long_text == "window"  # the encoder itself is restored / untouched
+
+
+def test_an_idle_worker_waits_briefly_for_its_share_under_load():
+    """While one worker runs 10 texts, the other waits (at most batch_wait) until about as many have queued,
+    instead of taking the first request alone."""
+    encoder = Slow()
+    seen: list[int] = []
+    batcher = Batcher(
+        "slow", encoder, workers=2, batch_wait=2.0, on_batch=lambda name, items, requests, seconds: seen.append(items)
+    )
+
+    async def main() -> None:
+        first = asyncio.create_task(batcher.submit([f"t{i}" for i in range(10)]))
+        await asyncio.sleep(0.05)  # worker one runs (blocked on the gate)
+        rest = []
+        for n in range(10):
+            rest.append(asyncio.create_task(batcher.submit([f"r{n}"])))
+            await asyncio.sleep(0.01)  # the requests trickle in
+        await asyncio.sleep(0.05)
         encoder.gate.set()
-        encoder.device = SimpleNamespace(type=device)
-        asyncio.run(Batcher("slow", encoder).submit([f"text {i}" for i in range(20)]))
-        assert sizes.pop() == expected
-    assert PASS_ROWS["cpu"] < 20 < PASS_ROWS["cuda"]
+        await asyncio.gather(first, *rest)
+
+    started = time.perf_counter()
+    asyncio.run(main())
+    assert sorted(seen) == [10, 10]  # not 1 + 9
+    assert time.perf_counter() - started < 2.0  # the share arrived: no waiting out batch_wait
+
+
+def test_a_single_client_pays_no_batch_wait():
+    encoder = Slow()
+    encoder.gate.set()
+    batcher = Batcher("slow", encoder, workers=2, batch_wait=5.0)
+
+    async def main() -> None:
+        for n in range(3):
+            await batcher.submit([f"t{n}"])
+
+    started = time.perf_counter()
+    asyncio.run(main())
+    assert time.perf_counter() - started < 5.0
+
+
+def test_workers_must_be_positive():
+    from embedlab.errors import EmbedlabError
+
+    with pytest.raises(EmbedlabError, match="at least 1"):
+        Batcher("slow", Slow(), workers=0)
+    with pytest.raises(EmbedlabError, match="at least 1"):
+        ModelPool(workers=0)

@@ -37,6 +37,10 @@ def serve(
         bool, typer.Option("--allow-writes", help="Allow adding items and dropping collections (read-only otherwise).")
     ] = False,
     max_models: Annotated[int, typer.Option(help="Models kept loaded at once (least recently used unloaded).")] = 4,
+    encode_workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Batches a model encodes at once [default: min(2, cores) on a CPU, 1 on a GPU]."),
+    ] = None,
     long_text: Annotated[
         str,
         typer.Option(
@@ -83,6 +87,7 @@ def serve(
         api_key=key,
         allow_writes=allow_writes,
         max_models=max_models,
+        encode_workers=encode_workers,
         long_text=long_text,
         cors_origins=cors_origins or (),
         explorer=explorer,

@@ -33,6 +33,7 @@ def app(
     api_key: str | None = None,
     allow_writes: bool = False,
     max_models: int = 4,
+    encode_workers: int | None = None,
     long_text: str = "window",
     cors_origins: Iterable[str] = (),
     explorer: bool = True,
@@ -41,7 +42,8 @@ def app(
     """Build the server's ASGI app.
 
     `store`: a Store or its folder (default: the user's store). `models`: loaded at start-up (others on
-    first use; at most `max_models` at once, least recently used unloaded). `api_key`: required as a
+    first use; at most `max_models` at once, least recently used unloaded). `encode_workers`: threads that
+    encode at once per model (default: min(2, cores) on a CPU, 1 on a GPU; see `embedlab.serve.models`). `api_key`: required as a
     Bearer token on every route but /health when set. `allow_writes`: allow adding items and dropping
     collections. `long_text`: window, truncate or error for texts over a model's limit (a request may
     choose its own). `cors_origins`: origins allowed to call from a browser (none by default; never `*`
@@ -73,6 +75,7 @@ def app(
         ),
         on_queue=lambda name, queued: metrics.queue_depth.labels(name).set(queued),
         on_change=metrics.loaded.set,
+        workers=encode_workers,
     )
     state = ServerState(
         store=store if isinstance(store, Store) else Store(store),

@@ -16,9 +16,10 @@ from embedlab.serve.errors import APIError
 ENV_KEY = "EMBEDLAB_API_KEY"
 
 
-def require_key(request: Request) -> None:
+async def require_key(request: Request) -> None:
     """FastAPI dependency (`Depends(require_key)`): 401 in OpenAI's shape unless the request carries
-    `Authorization: Bearer KEY` when the server has a key."""
+    `Authorization: Bearer KEY` when the server has a key. A coroutine, so that FastAPI runs it on the event
+    loop: a plain function would be sent to the thread pool and back on every request."""
     from embedlab.serve.state import get_state
 
     key = get_state(request).api_key

@@ -6,18 +6,31 @@ servers, not a library to put in front of our own encoders; what is needed here 
 model, a worker that drains it into batches and runs the encoder on a thread, and futures back to the
 requests, which is this module.
 
-Batching: a request puts its texts on the model's queue and awaits a future. The model's worker takes
-everything queued (up to `max_batch` texts), runs one `encode` on the model's own thread (never on the
-event loop, so `/health` and other requests are answered while it runs), and hands each request its own
-rows. While a batch runs, new requests queue up and form the next batch; when requests overlap, a forming
-batch also waits up to `batch_wait_ms` for more. A single client pays no wait. When the queue holds more
-than `max_queue` texts, `submit` raises `QueueFullError` (the route answers 429 with Retry-After).
+Batching: a request puts its texts on the model's queue and awaits a future. The model's dispatcher hands
+what is queued (up to `max_batch` texts, shared equally between the idle workers) to a worker thread, which
+runs one `encode` (never on the event loop, so `/health` and other requests are answered while it runs), and
+hands each request its own rows. While batches run, new requests queue up and form the next ones; when
+requests overlap, a forming batch also waits up to `batch_wait_ms` for more. A single client pays no wait.
+When the queue holds more than `max_queue` texts, `submit` raises `QueueFullError` (the route answers 429 with
+Retry-After).
+
+Workers: on a CPU a model gets `min(2, cores)` workers by default, each running torch on cores / workers
+threads, and each with its own view of the encoder (a shallow copy: the weights and tokenizer are shared, the
+long-text policy and statistics are its own). Small coalesced batches on one thread each waste less than one
+batch at a time split across both cores (the threads of one small matrix product wait for each other): 512
+Lee sentences sent in groups of 16 ran at 235 texts/s on two one-thread workers against 210 on one two-thread
+worker (docs/serve.md). A GPU gets one worker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
+import math
+import os
+import queue
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -33,12 +46,19 @@ from embedlab.encoders import Encoder, ModelSpec
 from embedlab.errors import EmbedlabError
 
 POLICIES = ("window", "truncate")
-# Rows per forward pass of a coalesced batch. The batch holds texts in arrival order; the encoder sorts them
-# by length and cuts them into passes of this many rows, so that short texts are not padded to the longest
-# one. On a CPU small passes win: 512 Lee sentences sent as batches of 20 ran at 155 texts/s in passes of
-# 64 rows, 205 in passes of 4 and 191 in passes of 8 (199 at 8 for batches of 32; see docs/serve.md). A GPU
-# wants large passes.
-PASS_ROWS = {"cpu": 8, "cuda": 64}
+
+
+def default_workers(encoder: Encoder) -> int:
+    """Encode workers of a model: one on a GPU, else min(2, cores)."""
+    device = getattr(getattr(encoder, "device", None), "type", "cpu")
+    return 1 if device != "cpu" else max(1, min(2, os.cpu_count() or 1))
+
+
+def _worker_threads(threads: int) -> None:
+    """Thread initializer of an encode worker: torch runs on `threads` threads in it (a per-thread setting)."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 class QueueFullError(Exception):
@@ -59,7 +79,7 @@ class _Job:
 
 @dataclass
 class Batcher:
-    """The queue and worker of one loaded model."""
+    """The queue and workers of one loaded model."""
 
     name: str
     encoder: Encoder
@@ -68,15 +88,29 @@ class Batcher:
     batch_wait: float = 0.002
     on_batch: Callable[[str, int, int, float], None] | None = None
     on_queue: Callable[[str, int], None] | None = None
+    workers: int = 1
     pending: list[_Job] = field(default_factory=list)
     queued: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)  # one encode at a time on this encoder
 
     def __post_init__(self) -> None:
-        self.executor = ThreadPoolExecutor(1, thread_name_prefix=f"embedlab-encode-{self.name}"[:40])
+        if self.workers < 1:
+            raise EmbedlabError(f"encode workers must be at least 1, got {self.workers}.", param="workers")
+        threads = max(1, (os.cpu_count() or 1) // self.workers)
+        self.executor = ThreadPoolExecutor(
+            self.workers,
+            thread_name_prefix=f"embedlab-encode-{self.name}"[:40],
+            initializer=_worker_threads if self.workers > 1 else None,
+            initargs=(threads,) if self.workers > 1 else (),
+        )
+        # one view of the encoder per worker: its own long-text policy and statistics, shared weights
+        self._views: queue.SimpleQueue[Encoder] = queue.SimpleQueue()
+        for n in range(self.workers):
+            self._views.put(self.encoder if n == 0 else copy.copy(self.encoder))
+        self._idle = self.workers
+        self._busy_texts = 0  # texts in the batches being encoded
+        self._running: set[asyncio.Task[None]] = set()
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
-        self._overlap = False  # the last batch held more than one request
         self.closed = False
 
     async def submit(self, texts: list[str], policy: str = "window") -> np.ndarray:
@@ -95,74 +129,113 @@ class Batcher:
         return await job.future
 
     async def _run(self) -> None:
+        """Dispatcher: whenever a worker is idle and texts are queued, hand it its share of them."""
         assert self._wake is not None
         loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             self._wake.clear()
             if not self.pending:
-                if self.closed:
+                if self.closed and not self._running:
                     return
                 continue
-            if self._overlap and self.batch_wait > 0 and self.queued < self.max_batch:
-                await asyncio.sleep(self.batch_wait)
+            if not self._idle:
+                continue  # a finishing batch wakes the dispatcher
+            await self._gather(loop)
+            share = min(self.max_batch, math.ceil(self.queued / self._idle))
             jobs, size = [], 0
-            while self.pending and (not jobs or size + len(self.pending[0].texts) <= self.max_batch):
+            while self.pending and (not jobs or size + len(self.pending[0].texts) <= share):
                 job = self.pending.pop(0)
                 jobs.append(job)
                 size += len(job.texts)
             self.queued -= size
             if self.on_queue:
                 self.on_queue(self.name, self.queued)
-            self._overlap = len(jobs) > 1 or bool(self.pending)
             jobs = [j for j in jobs if not j.future.done()]  # a client that went away
             if jobs:
-                started = time.perf_counter()
-                try:
-                    results = await loop.run_in_executor(self.executor, self._encode_jobs, jobs)
-                except BaseException as exc:  # the error goes to every request of the batch
-                    for job in jobs:
-                        if not job.future.done():
-                            job.future.set_exception(exc)
-                    if not isinstance(exc, Exception):
-                        raise
-                else:
-                    for job, vectors in zip(jobs, results, strict=True):
-                        if not job.future.done():
-                            job.future.set_result(vectors)
-                if self.on_batch:
-                    self.on_batch(self.name, size, len(jobs), time.perf_counter() - started)
+                self._idle -= 1
+                self._busy_texts += size
+                task = loop.create_task(self._dispatch(jobs, size))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
             if self.pending:
                 self._wake.set()
 
+    async def _gather(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait (at most `batch_wait`) until an idle worker's fair share has queued: the texts in the server
+        (queued and being encoded) divided by the workers. A lone request has nothing to wait for; under load,
+        the requests answered by the last batch come back over a few milliseconds, and a worker that took the
+        first of them alone would run many small, padded batches (at 32 clients, 7 texts a batch on average)."""
+        if self.batch_wait <= 0:
+            return
+        deadline = loop.time() + self.batch_wait
+        while self.queued < math.ceil((self.queued + self._busy_texts) / self.workers) and self.queued < self.max_batch:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            assert self._wake is not None
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), remaining)
+            except TimeoutError:
+                return
+
+    async def _dispatch(self, jobs: list[_Job], size: int) -> None:
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        try:
+            results = await loop.run_in_executor(self.executor, self._encode_jobs, jobs)
+        except BaseException as exc:  # the error goes to every request of the batch
+            for job in jobs:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            for job, vectors in zip(jobs, results, strict=True):
+                if not job.future.done():
+                    job.future.set_result(vectors)
+        finally:
+            self._idle += 1
+            self._busy_texts -= size
+            if self._wake is not None:
+                self._wake.set()
+        if self.on_batch:
+            self.on_batch(self.name, size, len(jobs), time.perf_counter() - started)
+
     def _encode_jobs(self, jobs: list[_Job]) -> list[np.ndarray]:
-        """One encode per long-text policy present (usually one), split back per request in order."""
-        results: list[np.ndarray | None] = [None] * len(jobs)
-        for policy in dict.fromkeys(j.policy for j in jobs):
-            group = [i for i, j in enumerate(jobs) if j.policy == policy]
-            texts = [t for i in group for t in jobs[i].texts]
-            device = getattr(getattr(self.encoder, "device", None), "type", "cpu")
-            with self.lock, long_text_policy(self.encoder, policy):
-                vectors = self.encoder.encode(texts, batch_size=PASS_ROWS.get(device, 64))
-            start = 0
-            for i in group:
-                n = len(jobs[i].texts)
-                results[i] = vectors[start : start + n]
-                start += n
-        return [r for r in results if r is not None]
+        """One encode per long-text policy present (usually one), split back per request in order. Runs on a
+        worker thread, with that worker's view of the encoder."""
+        view = self._views.get()
+        try:
+            results: list[np.ndarray | None] = [None] * len(jobs)
+            for policy in dict.fromkeys(j.policy for j in jobs):
+                group = [i for i, j in enumerate(jobs) if j.policy == policy]
+                texts = [t for i in group for t in jobs[i].texts]
+                with long_text_policy(view, policy):
+                    # no batch_size: the encoder cuts its passes itself (on a CPU by its cost model)
+                    vectors = view.encode(texts)
+                start = 0
+                for i in group:
+                    n = len(jobs[i].texts)
+                    results[i] = vectors[start : start + n]
+                    start += n
+            return [r for r in results if r is not None]
+        finally:
+            self._views.put(view)
 
     def close(self) -> None:
         self.closed = True
         if self._wake is not None:
             self._wake.set()
         # the executor is not shut down: requests that already hold this batcher still finish; its
-        # thread ends when the batcher is collected
+        # threads end when the batcher is collected
 
 
 @contextmanager
 def long_text_policy(encoder: Encoder, policy: str) -> Any:
     """Run with the encoder's `long_text` set to `policy` (for encoders that have one), then restore it.
-    Callers hold the batcher's lock, so no other encode sees the change."""
+    The encoder is a worker's own view, so no other encode sees the change."""
     before = getattr(encoder, "long_text", None)
     change = before in POLICIES and policy in POLICIES and policy != before
     if change:
@@ -190,6 +263,7 @@ class ModelPool:
         on_batch: Callable[[str, int, int, float], None] | None = None,
         on_queue: Callable[[str, int], None] | None = None,
         on_change: Callable[[int], None] | None = None,
+        workers: int | None = None,
     ) -> None:
         if max_models < 1:
             raise EmbedlabError(f"max_models must be at least 1, got {max_models}.", param="max_models")
@@ -201,6 +275,9 @@ class ModelPool:
             "on_batch": on_batch,
             "on_queue": on_queue,
         }
+        if workers is not None and workers < 1:
+            raise EmbedlabError(f"encode workers must be at least 1, got {workers}.", param="encode_workers")
+        self.workers = workers  # None: `default_workers` of each model
         self.on_change = on_change
         self._loaded: OrderedDict[str, Batcher] = OrderedDict()
         self._lock = threading.Lock()
@@ -237,7 +314,8 @@ class ModelPool:
             if found is not None:
                 return found
             encoder = spec.load()
-            batcher = Batcher(key, encoder, **self.batch_options)  # type: ignore[arg-type]
+            workers = self.workers or default_workers(encoder)
+            batcher = Batcher(key, encoder, workers=workers, **self.batch_options)  # type: ignore[arg-type]
             with self._lock:
                 self._loaded[key] = batcher
                 self._loading.pop(key, None)
@@ -271,4 +349,4 @@ class ModelPool:
             self._loaded.clear()
 
 
-__all__ = ["Batcher", "ModelPool", "QueueFullError", "long_text_policy", "model_key"]
+__all__ = ["Batcher", "ModelPool", "QueueFullError", "default_workers", "long_text_policy", "model_key"]
