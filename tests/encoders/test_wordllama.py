@@ -106,3 +106,29 @@ def test_encoding_runs_in_the_calling_thread():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     ours, pool = map(int, run.stdout.split())
     assert ours <= 2 < pool  # clock ticks (1/100 s) spent by threads other than the caller
+
+
+def test_dims_are_the_bundled_file_and_its_truncations():
+    """64 and 128 are the first dimensions of the 256-dim vectors (Matryoshka, as WordLlama was trained);
+    512 and 1024 are not bundled and are refused with what to choose, not a ValueError from the package."""
+    import numpy as np
+    import pytest
+
+    from embedlab.encoders.wordllama import WordLlamaEncoder
+    from embedlab.errors import EmbedlabError
+
+    full = WordLlamaEncoder(256).encode(["a cat sat on the mat", "stock markets fell"], normalize=False)
+    small = WordLlamaEncoder(64)
+    assert small.dim == 64 and small.name == "wordllama-64"
+    np.testing.assert_allclose(
+        small.encode(["a cat sat on the mat", "stock markets fell"], normalize=False),
+        full[:, :64],
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    for dim in (512, 1024):
+        with pytest.raises(EmbedlabError, match="not bundled") as info:
+            WordLlamaEncoder(dim)
+        assert "(64, 128, 256)" in info.value.hint and info.value.param == "dim"
+    with pytest.raises(EmbedlabError, match="no 100-dim"):
+        WordLlamaEncoder(100)

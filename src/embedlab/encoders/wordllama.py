@@ -19,7 +19,10 @@ CONFIG = "l2_supercat"
 # wordllama pads each batch to its longest text and gathers (batch, tokens, dim) floats at once: one
 # 50 MB line took 23 GB. Texts over this many characters are averaged piece by piece here instead.
 LONG_CHARS = 2_000
-DIMS = (64, 128, 256, 512, 1024)
+# the package ships l2_supercat_256 only; its vectors are trained for truncation (Matryoshka) to 64 and 128.
+# WordLlama's 512 and 1024-dim files exist upstream but are not bundled, and nothing is downloaded here.
+DIMS = (64, 128, 256)
+UPSTREAM_DIMS = (512, 1024)
 # Texts are pooled in groups of about this many tokens: the (tokens, dim) float32 block gathered for one
 # group stays near 32 MiB at 256-d, however the texts' lengths mix (wordllama pads 64 texts to the longest).
 POOL_TOKENS = 32_768
@@ -71,6 +74,12 @@ class WordLlamaEncoder(Encoder):
         super().__init__()
         WordLlama = import_wordllama().WordLlama
 
+        if dim in UPSTREAM_DIMS:
+            raise EmbedlabError(
+                f"wordllama's {dim}-dim vectors are not bundled: the package ships the 256-dim file only.",
+                f"choose one of {DIMS} (64 and 128 are the 256-dim vectors truncated, as WordLlama was trained).",
+                param="dim",
+            )
         if dim not in DIMS:
             raise EmbedlabError(f"wordllama has no {dim}-dim vectors.", f"choose one of {DIMS}.", param="dim")
         try:
