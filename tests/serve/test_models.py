@@ -311,3 +311,18 @@ def test_workers_must_be_positive():
         Batcher("slow", Slow(), workers=0)
     with pytest.raises(EmbedlabError, match="at least 1"):
         ModelPool(workers=0)
+
+
+def test_a_closed_batcher_finishes_its_queue_then_its_dispatcher_ends():
+    encoder = Slow()
+    batcher = Batcher("slow", encoder, workers=2)
+
+    async def main() -> None:
+        running = [asyncio.create_task(batcher.submit([f"t{n}"])) for n in range(6)]
+        await asyncio.sleep(0.05)
+        batcher.close()  # as the LRU pool does while requests are queued
+        encoder.gate.set()
+        assert all(len(rows) == 1 for rows in await asyncio.gather(*running))
+        await asyncio.wait_for(batcher._worker, 2)  # the dispatcher returned: no task left behind
+
+    asyncio.run(main())

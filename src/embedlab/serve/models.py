@@ -136,7 +136,7 @@ class Batcher:
             await self._wake.wait()
             self._wake.clear()
             if not self.pending:
-                if self.closed and not self._running:
+                if self.closed and self._idle == self.workers:  # (a finishing batch counts itself idle first)
                     return
                 continue
             if not self._idle:
