@@ -36,7 +36,7 @@ PRELOAD_FILE = "mutate-preload.txt"
 # lancedb itself warns that its fork support may deadlock; they are imported in each mutant's process (lancedb's own
 # modules take 0.15 s once its dependencies, pyarrow, pandas and lance_namespace, are preloaded)
 NOT_PRELOADED = ("lancedb", "ray")
-CPU_CONSTANT_S = 20.0
+CPU_CONSTANT_S = float(os.environ.get("MUTATE_PLUGIN_CPU_S", "20"))  # the variable is for tests/test_mutate.py
 CPU_MULTIPLIER = 3.0
 
 _preloaded = False
@@ -60,7 +60,7 @@ def _ours(name: str, root: Path | None = None) -> bool:
     ):
         return True
     origin = getattr(sys.modules.get(name), "__file__", None) or ""
-    return root is not None and origin.startswith(str(root.parent))
+    return root is not None and origin.startswith(str(root.parent) + os.sep)
 
 
 def _preload(path: Path) -> None:
