@@ -14,9 +14,12 @@ the start. Measured on `store/recipe.py`, 80% of a mutant's time went to things 
 
 Two more things for mutant runs only (MUTANT_UNDER_TEST names a mutant): the tests run fastest first, as mutmut's
 plain fork runner orders them (its fork server keeps set order) and `-x` stops at the first failure; and the process
-gets a CPU-time limit of (the tests' time in the stats run + 20 s) x 3, so a mutant that loops for ever is stopped
-after about a minute of CPU instead of mutmut's wall-clock limit of minutes (its limit stays as the backstop for a
-mutant that hangs without using CPU). A CPU limit, unlike a wall-clock one, does not grow when the machine is busy.
+gets a CPU-time limit of (its tests' time in the stats run + the fixture set-up time of the whole stats run + 5 s)
+x 3, so a mutant that loops for ever is stopped after seconds of CPU time instead of mutmut's wall-clock limit of
+minutes (that limit stays as the backstop for a mutant that hangs without using CPU). mutmut's stats only time the
+tests' calls; the set-up of a session fixture (a model, a store) falls to whichever test needs it first, so the
+whole run's set-up time is allowed to every mutant. A CPU limit, unlike a wall-clock one, does not grow when the
+machine is busy.
 """
 
 from __future__ import annotations
@@ -31,16 +34,21 @@ import time
 import warnings
 from pathlib import Path
 
+import pytest
+
 PRELOAD_FILE = "mutate-preload.txt"
 # packages that start a thread when imported: a fork of a process with threads copies only the forking thread, and
 # lancedb itself warns that its fork support may deadlock; they are imported in each mutant's process (lancedb's own
 # modules take 0.15 s once its dependencies, pyarrow, pandas and lance_namespace, are preloaded)
 NOT_PRELOADED = ("lancedb", "ray")
-CPU_CONSTANT_S = float(os.environ.get("MUTATE_PLUGIN_CPU_S", "20"))  # the variable is for tests/test_mutate.py
+FIXTURES_FILE = "mutate-fixtures.json"  # {"setup_s": seconds of fixture set-up and tear-down in the stats run}
+CPU_CONSTANT_S = float(os.environ.get("MUTATE_PLUGIN_CPU_S", "5"))  # the variable is for tests/test_mutate.py
+SETUP_UNKNOWN_S = 20.0  # allowed for fixtures when no stats run of this plugin recorded their time
 CPU_MULTIPLIER = 3.0
 
 _preloaded = False
 _before: set[str] = set()
+_setup_s = 0.0
 
 
 def _mutant() -> str:
@@ -96,6 +104,7 @@ def pytest_configure(config) -> None:
     gc.freeze()
 
 
+@pytest.hookimpl(trylast=True)  # after any plugin that deselects or reorders
 def pytest_collection_modifyitems(config, items) -> None:
     mutant = _mutant()
     if "__mutmut_" not in mutant:
@@ -106,11 +115,21 @@ def pytest_collection_modifyitems(config, items) -> None:
     except (OSError, ValueError, KeyError):
         return
     items.sort(key=lambda item: durations.get(item.nodeid, 0.0))  # stable: ties keep pytest's order
-    allowance = (sum(durations.get(item.nodeid, 0.0) for item in items) + CPU_CONSTANT_S) * CPU_MULTIPLIER
+    try:
+        setup = float(json.loads((stats.parent / FIXTURES_FILE).read_text(encoding="utf-8"))["setup_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        setup = SETUP_UNKNOWN_S
+    allowance = (sum(durations.get(item.nodeid, 0.0) for item in items) + setup + CPU_CONSTANT_S) * CPU_MULTIPLIER
     limit = int(time.process_time() + allowance) + 1
     soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     if soft == resource.RLIM_INFINITY or limit < soft:
         resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
+
+
+def pytest_runtest_logreport(report) -> None:
+    global _setup_s
+    if report.when in ("setup", "teardown"):
+        _setup_s += report.duration
 
 
 def pytest_unconfigure(config) -> None:
@@ -118,6 +137,13 @@ def pytest_unconfigure(config) -> None:
     if _mutant() not in ("stats", "") or config.getoption("collectonly", False):
         return
     root = Path(str(config.rootpath))
+    if _mutant() == "stats":  # (a later stats run of only the new tests keeps the larger figure)
+        fixtures = root / FIXTURES_FILE
+        try:
+            recorded = float(json.loads(fixtures.read_text(encoding="utf-8"))["setup_s"])
+        except (OSError, ValueError, KeyError, TypeError):
+            recorded = 0.0
+        fixtures.write_text(json.dumps({"setup_s": round(max(recorded, _setup_s), 3)}), encoding="utf-8")
     new = [name for name in sys.modules if name not in _before and not _ours(name, root)]
     if not new:
         return

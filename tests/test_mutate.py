@@ -118,6 +118,7 @@ def test_a_mutant_that_loops_for_ever_is_stopped_by_cpu_time(tmp_path):
     (tmp_path / "mutmut-stats.json").write_text(
         json.dumps({"duration_by_test": {"test_loop.py::test_loop": 0.0}}), encoding="utf-8"
     )
+    (tmp_path / "mutate-fixtures.json").write_text(json.dumps({"setup_s": 0.0}), encoding="utf-8")
     env = dict(os.environ, MUTANT_UNDER_TEST="m.x_f__mutmut_1", PYTHONPATH=str(BENCHMARKS), MUTATE_PLUGIN_CPU_S="0.3")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "mutate_plugin", "-p", "no:cacheprovider", "--rootdir=.", "-q"],
@@ -126,7 +127,8 @@ def test_a_mutant_that_loops_for_ever_is_stopped_by_cpu_time(tmp_path):
         capture_output=True,
         timeout=600,  # a few seconds of CPU time, but minutes of wall-clock time on a busy machine at nice 19
     )
-    # (0 s + 0.3 s) x 3 of CPU time (rounded up to whole seconds), then SIGXCPU: mutmut reads -24 as "timeout"
+    # (0 s of tests + 0 s of fixtures + 0.3 s) x 3 of CPU time, rounded up to whole seconds, then SIGXCPU: mutmut
+    # reads -24 as "timeout"
     assert done.returncode == -24
 
 
@@ -151,3 +153,19 @@ def test_the_clean_run_lists_third_party_modules_to_preload_and_never_the_projec
     done = subprocess.run([*command, "--collect-only"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0 and "mutate_plugin: preloaded" in done.stderr
     assert (tmp_path / "mutate-preload.txt").read_text(encoding="utf-8").split() == listed
+
+
+def test_the_stats_run_records_the_fixtures_set_up_time_for_the_cpu_limit(tmp_path):
+    (tmp_path / "test_fixture.py").write_text(
+        "import time, pytest\n\n@pytest.fixture(scope='session')\ndef slow():\n    time.sleep(0.5)\n\n"
+        "def test_one(slow):\n    pass\n\ndef test_two(slow):\n    pass\n",
+        encoding="utf-8",
+    )
+    done = run_plugin(tmp_path, "stats", "-q")
+    assert done.returncode == 0, done.stdout + done.stderr
+    setup = json.loads((tmp_path / "mutate-fixtures.json").read_text(encoding="utf-8"))["setup_s"]
+    assert 0.5 <= setup < 30  # the session fixture's sleep, once
+    # a later stats run of fewer tests (mutmut's incremental run) keeps the larger figure
+    (tmp_path / "test_fixture.py").write_text("def test_one():\n    pass\n", encoding="utf-8")
+    assert run_plugin(tmp_path, "stats", "-q").returncode == 0
+    assert json.loads((tmp_path / "mutate-fixtures.json").read_text(encoding="utf-8"))["setup_s"] == setup
