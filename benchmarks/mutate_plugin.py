@@ -14,12 +14,12 @@ the start. Measured on `store/recipe.py`, 80% of a mutant's time went to things 
 
 Two more things for mutant runs only (MUTANT_UNDER_TEST names a mutant): the tests run fastest first, as mutmut's
 plain fork runner orders them (its fork server keeps set order) and `-x` stops at the first failure; and the process
-gets a CPU-time limit of (its tests' time in the stats run + the fixture set-up time of the whole stats run + 5 s)
-x 3, so a mutant that loops for ever is stopped after seconds of CPU time instead of mutmut's wall-clock limit of
-minutes (that limit stays as the backstop for a mutant that hangs without using CPU). mutmut's stats only time the
-tests' calls; the set-up of a session fixture (a model, a store) falls to whichever test needs it first, so the
-whole run's set-up time is allowed to every mutant. A CPU limit, unlike a wall-clock one, does not grow when the
-machine is busy.
+gets a CPU-time limit of (its tests' CPU time in the stats run + the CPU time of all fixture set-ups and tear-downs
+of the stats run + 5 s) x 3, so a mutant that loops for ever is stopped after seconds of CPU time instead of
+mutmut's wall-clock limit of minutes (that limit stays as the backstop for a mutant that hangs without using CPU).
+mutmut's stats only time the tests' calls, in wall-clock time; the set-up of a session fixture (a model, a store)
+falls to whichever test needs it first, so the whole run's set-up time is allowed to every mutant. A CPU limit
+measured against CPU times, unlike a wall-clock one, does not grow or shrink with the load of the machine.
 """
 
 from __future__ import annotations
@@ -41,14 +41,16 @@ PRELOAD_FILE = "mutate-preload.txt"
 # lancedb itself warns that its fork support may deadlock; they are imported in each mutant's process (lancedb's own
 # modules take 0.15 s once its dependencies, pyarrow, pandas and lance_namespace, are preloaded)
 NOT_PRELOADED = ("lancedb", "ray")
-FIXTURES_FILE = "mutate-fixtures.json"  # {"setup_s": seconds of fixture set-up and tear-down in the stats run}
+# the stats run's CPU time: {"calls": {test id: seconds of its call}, "fixtures": seconds of all set-ups and tear-downs}
+CPU_FILE = "mutate-cpu.json"
 CPU_CONSTANT_S = float(os.environ.get("MUTATE_PLUGIN_CPU_S", "5"))  # the variable is for tests/test_mutate.py
-SETUP_UNKNOWN_S = 20.0  # allowed for fixtures when no stats run of this plugin recorded their time
+FIXTURES_UNKNOWN_S = 20.0  # allowed for fixtures when no stats run of this plugin recorded their time
 CPU_MULTIPLIER = 3.0
 
 _preloaded = False
 _before: set[str] = set()
-_setup_s = 0.0
+_calls: dict[str, float] = {}
+_fixtures = 0.0
 
 
 def _mutant() -> str:
@@ -104,32 +106,65 @@ def pytest_configure(config) -> None:
     gc.freeze()
 
 
+def _read_cpu(root: Path) -> tuple[dict[str, float], float | None]:
+    try:
+        recorded = json.loads((root / CPU_FILE).read_text(encoding="utf-8"))
+        return {k: float(v) for k, v in recorded["calls"].items()}, float(recorded["fixtures"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}, None
+
+
 @pytest.hookimpl(trylast=True)  # after any plugin that deselects or reorders
 def pytest_collection_modifyitems(config, items) -> None:
     mutant = _mutant()
     if "__mutmut_" not in mutant:
         return
-    stats = Path(str(config.rootpath)) / "mutmut-stats.json"
-    try:
-        durations = json.loads(stats.read_text(encoding="utf-8"))["duration_by_test"]
+    root = Path(str(config.rootpath))
+    try:  # mutmut's own record: wall-clock seconds of each test's call
+        durations = json.loads((root / "mutmut-stats.json").read_text(encoding="utf-8"))["duration_by_test"]
     except (OSError, ValueError, KeyError):
-        return
-    items.sort(key=lambda item: durations.get(item.nodeid, 0.0))  # stable: ties keep pytest's order
-    try:
-        setup = float(json.loads((stats.parent / FIXTURES_FILE).read_text(encoding="utf-8"))["setup_s"])
-    except (OSError, ValueError, KeyError, TypeError):
-        setup = SETUP_UNKNOWN_S
-    allowance = (sum(durations.get(item.nodeid, 0.0) for item in items) + setup + CPU_CONSTANT_S) * CPU_MULTIPLIER
+        durations = {}
+    calls, fixtures = _read_cpu(root)
+
+    def cost(item) -> float:
+        return calls.get(item.nodeid, durations.get(item.nodeid, 0.0))
+
+    items.sort(key=cost)  # stable: ties keep pytest's order
+    fixtures = FIXTURES_UNKNOWN_S if fixtures is None else fixtures
+    allowance = (sum(map(cost, items)) + fixtures + CPU_CONSTANT_S) * CPU_MULTIPLIER
     limit = int(time.process_time() + allowance) + 1
     soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     if soft == resource.RLIM_INFINITY or limit < soft:
         resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
 
 
-def pytest_runtest_logreport(report) -> None:
-    global _setup_s
-    if report.when in ("setup", "teardown"):
-        _setup_s += report.duration
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    global _fixtures
+    start = time.process_time()
+    try:
+        return (yield)
+    finally:
+        _fixtures += time.process_time() - start
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    start = time.process_time()
+    try:
+        return (yield)
+    finally:
+        _calls[item.nodeid] = time.process_time() - start
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    global _fixtures
+    start = time.process_time()
+    try:
+        return (yield)
+    finally:
+        _fixtures += time.process_time() - start
 
 
 def pytest_unconfigure(config) -> None:
@@ -137,13 +172,11 @@ def pytest_unconfigure(config) -> None:
     if _mutant() not in ("stats", "") or config.getoption("collectonly", False):
         return
     root = Path(str(config.rootpath))
-    if _mutant() == "stats":  # (a later stats run of only the new tests keeps the larger figure)
-        fixtures = root / FIXTURES_FILE
-        try:
-            recorded = float(json.loads(fixtures.read_text(encoding="utf-8"))["setup_s"])
-        except (OSError, ValueError, KeyError, TypeError):
-            recorded = 0.0
-        fixtures.write_text(json.dumps({"setup_s": round(max(recorded, _setup_s), 3)}), encoding="utf-8")
+    if _mutant() == "stats":  # mutmut's later stats runs, of new tests only, add to what is recorded
+        calls, fixtures = _read_cpu(root)
+        calls.update({k: round(v, 4) for k, v in _calls.items()})
+        total = round(max(fixtures or 0.0, _fixtures), 3)
+        (root / CPU_FILE).write_text(json.dumps({"calls": calls, "fixtures": total}), encoding="utf-8")
     new = [name for name in sys.modules if name not in _before and not _ours(name, root)]
     if not new:
         return

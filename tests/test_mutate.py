@@ -118,7 +118,7 @@ def test_a_mutant_that_loops_for_ever_is_stopped_by_cpu_time(tmp_path):
     (tmp_path / "mutmut-stats.json").write_text(
         json.dumps({"duration_by_test": {"test_loop.py::test_loop": 0.0}}), encoding="utf-8"
     )
-    (tmp_path / "mutate-fixtures.json").write_text(json.dumps({"setup_s": 0.0}), encoding="utf-8")
+    (tmp_path / "mutate-cpu.json").write_text(json.dumps({"calls": {}, "fixtures": 0.0}), encoding="utf-8")
     env = dict(os.environ, MUTANT_UNDER_TEST="m.x_f__mutmut_1", PYTHONPATH=str(BENCHMARKS), MUTATE_PLUGIN_CPU_S="0.3")
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "mutate_plugin", "-p", "no:cacheprovider", "--rootdir=.", "-q"],
@@ -155,17 +155,23 @@ def test_the_clean_run_lists_third_party_modules_to_preload_and_never_the_projec
     assert (tmp_path / "mutate-preload.txt").read_text(encoding="utf-8").split() == listed
 
 
-def test_the_stats_run_records_the_fixtures_set_up_time_for_the_cpu_limit(tmp_path):
+def test_the_stats_run_records_cpu_time_of_calls_and_fixtures_for_the_cpu_limit(tmp_path):
+    burn = "import time\n\ndef burn(seconds):\n    end = time.process_time() + seconds\n    while time.process_time() < end:\n        pass\n"
     (tmp_path / "test_fixture.py").write_text(
-        "import time, pytest\n\n@pytest.fixture(scope='session')\ndef slow():\n    time.sleep(0.5)\n\n"
-        "def test_one(slow):\n    pass\n\ndef test_two(slow):\n    pass\n",
+        burn + "\nimport pytest\n\n@pytest.fixture(scope='session')\ndef heavy():\n    burn(0.4)\n\n"
+        "def test_one(heavy):\n    burn(0.2)\n\ndef test_two(heavy):\n    time.sleep(0.3)\n",
         encoding="utf-8",
     )
     done = run_plugin(tmp_path, "stats", "-q")
     assert done.returncode == 0, done.stdout + done.stderr
-    setup = json.loads((tmp_path / "mutate-fixtures.json").read_text(encoding="utf-8"))["setup_s"]
-    assert 0.5 <= setup < 30  # the session fixture's sleep, once
-    # a later stats run of fewer tests (mutmut's incremental run) keeps the larger figure
-    (tmp_path / "test_fixture.py").write_text("def test_one():\n    pass\n", encoding="utf-8")
+    recorded = json.loads((tmp_path / "mutate-cpu.json").read_text(encoding="utf-8"))
+    calls = recorded["calls"]
+    assert 0.2 <= calls["test_fixture.py::test_one"] < 10
+    assert calls["test_fixture.py::test_two"] < 0.2  # sleeping costs no CPU time
+    assert 0.4 <= recorded["fixtures"] < 10  # the session fixture, once
+    # a later stats run of a new test (mutmut's incremental run) adds its call and keeps the larger fixture figure
+    (tmp_path / "test_fixture.py").write_text("def test_three():\n    pass\n", encoding="utf-8")
     assert run_plugin(tmp_path, "stats", "-q").returncode == 0
-    assert json.loads((tmp_path / "mutate-fixtures.json").read_text(encoding="utf-8"))["setup_s"] == setup
+    again = json.loads((tmp_path / "mutate-cpu.json").read_text(encoding="utf-8"))
+    assert again["fixtures"] == recorded["fixtures"]
+    assert set(again["calls"]) == {f"test_fixture.py::test_{n}" for n in ("one", "two", "three")}
