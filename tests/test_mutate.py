@@ -175,3 +175,31 @@ def test_the_stats_run_records_cpu_time_of_calls_and_fixtures_for_the_cpu_limit(
     again = json.loads((tmp_path / "mutate-cpu.json").read_text(encoding="utf-8"))
     assert again["fixtures"] == recorded["fixtures"]
     assert set(again["calls"]) == {f"test_fixture.py::test_{n}" for n in ("one", "two", "three")}
+
+
+def test_make_mutate_ends_with_one_table_of_every_module_and_the_total_time(tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    import mutate_module
+
+    monkeypatch.setattr(mutate_module, "ROOT", tmp_path)
+    results = {
+        "store.recipe": {"embedlab.store.recipe.x_f__mutmut_1": 1, "embedlab.store.recipe.x_f__mutmut_2": 0},
+        "evaluate.core": {f"embedlab.evaluate.core.x_g__mutmut_{i}": 1 for i in range(1, 4)},
+    }
+    for slug, codes in results.items():
+        meta = tmp_path / "build" / "mutate" / f"embedlab.{slug}" / "mutants" / "src" / "embedlab" / "m.py.meta"
+        meta.parent.mkdir(parents=True)
+        meta.write_text(json.dumps({"exit_code_by_key": codes}), encoding="utf-8")
+    outcomes = [
+        mutate_module.Outcome("src/embedlab/store/recipe.py", 0, wall_s=120.0, cpu_s=60.0),
+        mutate_module.Outcome("src/embedlab/evaluate/core.py", 0, wall_s=240.0, cpu_s=180.0),
+    ]
+    mutate_module.summary_table(outcomes, children=2)
+    lines = capsys.readouterr().out.splitlines()
+    recipe = next(line for line in lines if line.startswith("src/embedlab/store/recipe.py")).split()
+    assert recipe[1:9] == ["2", "1", "0", "0", "1", "0", "0", "50.0%"] and recipe[9:11] == ["2.0", "1.0"]
+    total = next(line for line in lines if line.startswith("total ")).split()
+    assert total[1:9] == ["5", "4", "0", "0", "1", "0", "0", "20.0%"] and total[9:11] == ["6.0", "4.0"]
+    # 4 minutes of CPU time shared by 2 mutants at a time (the machine has 2 cores or more)
+    assert "6.0 min wall-clock, 4.0 min of CPU time (about 2.0 min with 2 at once" in lines[-2]
+    assert lines[-1] == "  survived: embedlab.store.recipe.x_f__mutmut_2"
