@@ -5,7 +5,9 @@ their tests in one run, its first step (the whole selection once, to learn which
 survivors (each survivor reruns every test that covers it) take one to two hours on 2 cores. So each module runs on its
 own: this script copies the project (the files git knows, without ignored ones) into `build/mutate/<module>/`, writes
 that copy's `[tool.mutmut]` with `only_mutate` = the module and the test selection of `MODULES` below, runs
-`nice -n 19 mutmut run` there and prints `benchmarks/mutation_report.py`'s table. Results stay in
+`nice -n 19 mutmut run` there and prints `benchmarks/mutation_report.py`'s table (with several modules, one table of
+all of them at the end, with the wall-clock and CPU time of each). Every pytest run of mutmut loads
+`benchmarks/mutate_plugin.py`, which makes each mutant cheap (docs/testing.md says how and by how much). Results stay in
 `build/mutate/<module>/mutants/`, so a rerun only tests mutants of functions that changed (pass --fresh to start
 over); `cd build/mutate/<module> && mutmut show NAME` prints one mutant.
 
