@@ -53,8 +53,9 @@ bench: install-dev
 # checks that some test fails for each; prints the surviving mutants and the survival rate. One module at a
 # time, each with the tests that exercise it: `make mutate MODULE=src/embedlab/store/recipe.py` (minutes);
 # plain `make mutate` runs every core module one after another.
+# make mutate [MODULE=src/embedlab/store/recipe.py] [CHILDREN=1]: mutation testing, one module or all (docs/testing.md)
 mutate: install-dev
-	nice -n 19 $(BIN)/python benchmarks/mutate_module.py $(or $(MODULE),--all)
+	nice -n 19 $(BIN)/python benchmarks/mutate_module.py $(or $(MODULE),--all) $(if $(CHILDREN),--children $(CHILDREN))
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache mutants

@@ -5,7 +5,9 @@ their tests in one run, its first step (the whole selection once, to learn which
 survivors (each survivor reruns every test that covers it) take one to two hours on 2 cores. So each module runs on its
 own: this script copies the project (the files git knows, without ignored ones) into `build/mutate/<module>/`, writes
 that copy's `[tool.mutmut]` with `only_mutate` = the module and the test selection of `MODULES` below, runs
-`nice -n 19 mutmut run` there and prints `benchmarks/mutation_report.py`'s table. Results stay in
+`nice -n 19 mutmut run` there and prints `benchmarks/mutation_report.py`'s table (with several modules, one table of
+all of them at the end, with the wall-clock and CPU time of each). Every pytest run of mutmut loads
+`benchmarks/mutate_plugin.py`, which makes each mutant cheap (docs/testing.md says how and by how much). Results stay in
 `build/mutate/<module>/mutants/`, so a rerun only tests mutants of functions that changed (pass --fresh to start
 over); `cd build/mutate/<module> && mutmut show NAME` prints one mutant.
 
@@ -22,11 +24,16 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
+
+import mutation_report  # benchmarks/, next to this script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,7 +90,9 @@ def mutmut_section(module: str, tests: list[str]) -> str:
             "# written by benchmarks/mutate_module.py for this one module",
             'source_paths = ["src"]',
             f"only_mutate = [{module!r}]".replace("'", '"'),
-            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]',
+            # benchmarks/mutate_plugin.py: the fork server preloads what the tests import, tests run fastest first,
+            # and a mutant that loops for ever is stopped by a CPU-time limit
+            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "mutate_plugin", "-q"]',
             "pytest_add_cli_args_test_selection = [" + ", ".join(f'"{t}"' for t in tests) + "]",
             # torch and LanceDB hold threads: fork each mutant from a clean server process, not from the pytest one
             'process_isolation = "forkserver"',
@@ -131,13 +140,29 @@ def survivors(work: Path) -> list[str]:
     return sorted(names)
 
 
-def run(module: str, tests: list[str], children: int, fresh: bool, rerun_survivors: bool = False) -> int:
+@dataclass
+class Outcome:
+    module: str
+    code: int  # mutmut's exit status
+    wall_s: float
+    cpu_s: float  # user + system time of mutmut and every process under it (forked mutants, test subprocesses)
+
+
+def children_cpu() -> float:
+    """CPU seconds of the waited-for descendants so far: mutmut waits for its fork server, which waits for each forked
+    mutant, so getrusage(RUSAGE_CHILDREN) counts every process of the run."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(module: str, tests: list[str], children: int, fresh: bool, rerun_survivors: bool = False) -> Outcome:
     work = prepare(module, tests, fresh)
     # mutmut keeps a result until the mutated function changes; after adding tests, rerun the survivors by name
     names = survivors(work) if rerun_survivors else []
     env = dict(os.environ)
     env.update(
-        PYTHONPATH=str(work / "mutants" / "src"),
+        # the mutated copy first; benchmarks/ holds the pytest plugin mutate_plugin.py
+        PYTHONPATH=os.pathsep.join([str(work / "mutants" / "src"), str(work / "benchmarks")]),
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
         TOKENIZERS_PARALLELISM="false",
@@ -148,13 +173,71 @@ def run(module: str, tests: list[str], children: int, fresh: bool, rerun_survivo
     mutmut = Path(sys.executable).with_name("mutmut")
     command = ["nice", "-n", "19", str(mutmut), "run", "--max-children", str(children), *names]
     print(f"== {module}: {' '.join(command)} in {work.relative_to(ROOT)}; tests: {' '.join(tests)}", flush=True)
-    start = time.monotonic()
+    start, cpu = time.monotonic(), children_cpu()
     code = subprocess.run(command, cwd=work, env=env).returncode
-    minutes = (time.monotonic() - start) / 60
-    print(f"== {module}: mutmut exited {code} after {minutes:.1f} min", flush=True)
-    report = [sys.executable, str(ROOT / "benchmarks" / "mutation_report.py"), str(work / "mutants")]
-    subprocess.run(report, cwd=work, env=env)
-    return code
+    outcome = Outcome(module, code, time.monotonic() - start, children_cpu() - cpu)
+    print(
+        f"== {module}: mutmut exited {code} after {outcome.wall_s / 60:.1f} min "
+        f"({outcome.cpu_s / 60:.1f} min of CPU time)",
+        flush=True,
+    )
+    mutation_report.main(work / "mutants")
+    return outcome
+
+
+def summary_table(outcomes: list[Outcome], children: int) -> None:
+    """One table of every module run, with the time each took and the total."""
+    print("\n== make mutate: every module")
+    print(f"{mutation_report.header()} {'survival':>9} {'wall min':>9} {'CPU min':>8}")
+    total = mutation_report.Summary("total")
+    for outcome in outcomes:
+        slug = outcome.module.removeprefix("src/").removesuffix(".py").replace("/", ".")
+        found = mutation_report.summarise(ROOT / "build" / "mutate" / slug / "mutants")
+        summary = found[0] if found else mutation_report.Summary(outcome.module)
+        summary.module = outcome.module
+        total.counts.update(summary.counts)
+        total.survivors += summary.survivors
+        print(
+            f"{mutation_report.row(summary)} {summary.rate:9.1%} {outcome.wall_s / 60:9.1f} {outcome.cpu_s / 60:8.1f}"
+            + ("" if outcome.code == 0 else f"   (mutmut exited {outcome.code})")
+        )
+    wall, cpu = sum(o.wall_s for o in outcomes), sum(o.cpu_s for o in outcomes)
+    print(f"{mutation_report.row(total)} {total.rate:9.1%} {wall / 60:9.1f} {cpu / 60:8.1f}")
+    # the mutants take nearly all the time, `children` at once: on a machine with nothing else to do, the CPU time
+    # divided among them is the wall-clock time to expect
+    parallel = min(children, os.cpu_count() or 1)
+    print(
+        f"\ntotal: {wall / 60:.1f} min wall-clock, {cpu / 60:.1f} min of CPU time "
+        f"(about {cpu / 60 / parallel:.1f} min with {parallel} at once on a machine with nothing else to do); "
+        f"survival {total.counts['survived']} of {total.run} ({total.rate:.1%}), "
+        f"{total.counts['equivalent']} equivalent, {total.counts['not run']} not run"
+    )
+    for name in total.survivors:
+        print(f"  survived: {name}")
+
+
+def refuse(message: str) -> NoReturn:
+    print(f"mutate_module.py: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def resolve(module: str) -> str:
+    """MODULES' key for a path given on the command line (./src/..., an absolute path); refuses an unknown one."""
+    path = Path(module)
+    if path.is_absolute() and path.resolve().is_relative_to(ROOT):
+        path = path.resolve().relative_to(ROOT)
+    name = path.as_posix().removeprefix("./")
+    if name in MODULES:
+        return name
+    for candidate in (f"src/{name}", f"src/embedlab/{name}", f"src/{name.replace('.', '/')}.py"):
+        if candidate in MODULES:
+            return candidate
+    refuse(
+        f"no test selection for {module!r}. The core modules are:\n  "
+        + "\n  ".join(MODULES)
+        + "\nname one of them (make mutate MODULE=src/embedlab/store/recipe.py), run them all (make mutate), or "
+        "give another module its tests: python benchmarks/mutate_module.py src/embedlab/OTHER.py --tests tests/PATH"
+    )
 
 
 def main() -> int:
@@ -170,17 +253,30 @@ def main() -> int:
         help="test the earlier run's survivors (and timeouts) again, e.g. after adding tests",
     )
     args = parser.parse_args()
-    modules = list(MODULES) if args.all else args.modules
-    if not modules:
-        parser.error("name a module (one of: " + ", ".join(MODULES) + ") or pass --all")
-    worst = 0
-    for module in modules:
-        tests = args.tests or MODULES.get(module)
-        if not tests:
-            parser.error(f"{module} has no test selection in MODULES: pass --tests")
-        tests = [t for t in tests if (ROOT / t.split("::")[0]).exists()]
-        worst = max(worst, run(module, tests, args.children, args.fresh, args.rerun_survivors))
-    return worst
+    if args.children < 1:
+        refuse(f"--children {args.children}: give at least 1")
+    if args.all and args.tests:
+        refuse("--tests goes with one module, not with --all (each core module has its own selection in MODULES)")
+    if not args.modules and not args.all:
+        refuse("name a module (one of: " + ", ".join(MODULES) + ") or pass --all")
+    # every module is checked before the first one runs: a typo in the third must not cost the first two's hour
+    jobs: list[tuple[str, list[str]]] = []
+    for module in list(MODULES) if args.all else args.modules:
+        if args.tests:
+            if not (ROOT / module).is_file() or not module.endswith(".py"):
+                refuse(f"{module!r} is not a Python file of this project (give its path, e.g. src/embedlab/OTHER.py)")
+            tests = args.tests
+        else:
+            module = resolve(module)
+            tests = MODULES[module]
+        missing = [t for t in tests if not (ROOT / t.split("::")[0]).exists()]
+        if missing:
+            refuse(f"the tests {', '.join(missing)} of {module} do not exist: fix MODULES or --tests")
+        jobs.append((module, tests))
+    outcomes = [run(module, tests, args.children, args.fresh, args.rerun_survivors) for module, tests in jobs]
+    if len(outcomes) > 1:
+        summary_table(outcomes, args.children)
+    return max(outcome.code for outcome in outcomes)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import json
 import re
 import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mutmut.stats import status_by_exit_code
@@ -41,34 +42,76 @@ def equivalent_mutants(docs: Path = DOCS) -> set[str]:
     return set(re.findall(r"^\| `([\w.ǁ]+__mutmut_\d+)` \|", docs.read_text(encoding="utf-8"), re.M))
 
 
+COLUMNS = ("killed", "timeout", "crashed", "survived", "equivalent", "not run")
+HEADER = ("module", "mutants", "killed", "timeout", "crashed", "survived", "equiv.", "not run")
+
+
+@dataclass
+class Summary:
+    """One module's mutants by outcome (COLUMNS), and the names of its survivors that are not equivalent."""
+
+    module: str
+    counts: Counter[str] = field(default_factory=Counter)
+    survivors: list[str] = field(default_factory=list)
+
+    @property
+    def mutants(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def run(self) -> int:
+        """Mutants whose tests ran, less the equivalent ones: the denominator of the survival rate."""
+        return sum(n for k, n in self.counts.items() if k not in ("not run", "equivalent"))
+
+    @property
+    def rate(self) -> float:
+        return self.counts["survived"] / self.run if self.run else 0.0
+
+
+def summarise(folder: Path) -> list[Summary]:
+    """A Summary per mutated module of a `mutants/` folder (one `*.py.meta` file each); [] when nothing ran yet."""
+    equivalent = equivalent_mutants()
+    summaries = []
+    for meta in sorted(folder.rglob("*.py.meta")):
+        codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        summary = Summary(str(meta.relative_to(folder)).removesuffix(".meta"))
+        for name, code in codes.items():
+            outcome = kind(code)
+            if outcome == "survived" and name in equivalent:
+                outcome = "equivalent"
+            summary.counts[outcome] += 1
+            if outcome == "survived":
+                summary.survivors.append(name)
+        summaries.append(summary)
+    return summaries
+
+
+def row(summary: Summary, width: int = 42) -> str:
+    return f"{summary.module:{width}} " + " ".join(
+        f"{n:8}" for n in [summary.mutants, *map(summary.counts.__getitem__, COLUMNS)]
+    )
+
+
+def header(width: int = 42) -> str:
+    return f"{HEADER[0]:{width}} " + " ".join(f"{h:>8}" for h in HEADER[1:])
+
+
 def main(folder: Path = Path("mutants")) -> int:
-    metas = sorted(folder.rglob("*.py.meta"))
-    if not metas:
+    summaries = summarise(folder)
+    if not summaries:
         print(f"no mutation results under {folder}/: run `mutmut run` (or `make mutate`) first", file=sys.stderr)
         return 2
-    equivalent = equivalent_mutants()
-    total: Counter[str] = Counter()
-    survivors: list[str] = []
-    header = ("module", "mutants", "killed", "timeout", "crashed", "survived", "equiv.", "not run")
-    print(f"{header[0]:42} " + " ".join(f"{h:>8}" for h in header[1:]))
-    for meta in metas:
-        codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
-        counts = Counter(
-            "equivalent" if kind(code) == "survived" and name in equivalent else kind(code)
-            for name, code in codes.items()
-        )
-        survivors += [name for name, code in codes.items() if kind(code) == "survived" and name not in equivalent]
-        total.update(counts)
-        module = str(meta.relative_to(folder)).removesuffix(".meta")
-        row = [len(codes)] + [counts[k] for k in ("killed", "timeout", "crashed", "survived", "equivalent", "not run")]
-        print(f"{module:42} " + " ".join(f"{n:8}" for n in row))
-    run = sum(n for k, n in total.items() if k not in ("not run", "equivalent"))
-    rate = total["survived"] / run if run else 0.0
+    print(header())
+    total = Summary("total")
+    for summary in summaries:
+        print(row(summary))
+        total.counts.update(summary.counts)
+        total.survivors += summary.survivors
     print(
-        f"\nsurvival rate: {total['survived']} of {run} non-equivalent mutants run ({rate:.1%}); "
-        f"{total['equivalent']} equivalent; {total['not run']} not run"
+        f"\nsurvival rate: {total.counts['survived']} of {total.run} non-equivalent mutants run ({total.rate:.1%}); "
+        f"{total.counts['equivalent']} equivalent; {total.counts['not run']} not run"
     )
-    for name in survivors:
+    for name in total.survivors:
         print(f"  survived: {name}")
     return 0
 

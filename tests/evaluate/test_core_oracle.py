@@ -14,6 +14,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.preprocessing import normalize as sk_normalize
 
 from embedlab import load
+from embedlab.encoders.base import Encoder
 from embedlab.errors import UnsupportedInputError
 from embedlab.evaluate import core
 from embedlab.evaluate.core import CachedEncoder, DatasetInfo, Result
@@ -210,6 +211,52 @@ def test_text_encoder_fits_a_copy_on_the_tasks_texts(sentences):
     assert wrapper.dim == len(vocabulary)
     fitted = load("tfidf").fit(sentences)
     assert core.text_encoder(fitted, ["other"]).inner is fitted  # a fitted encoder is used as it is
+
+
+class GrowingVocabulary(Encoder):
+    """Word counts over a vocabulary that `fit` grows in place, as incremental learners (partial_fit) do."""
+
+    name = "growing-vocabulary-test-encoder"
+    kind = "growing-vocabulary"
+    requires_fit = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: dict[str, int] = {}
+
+    @property
+    def dim(self) -> int:
+        return len(self.words)
+
+    def identity(self) -> dict[str, str]:
+        return {"model_id": "growing-vocabulary"}
+
+    def fit(self, texts) -> GrowingVocabulary:
+        for text in texts:
+            for word in text.lower().split():
+                self.words.setdefault(word, len(self.words))
+        self._fitted = True
+        return self
+
+    def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dim))
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                if word in self.words:
+                    vectors[row, self.words[word]] += 1
+        return vectors
+
+
+def test_text_encoder_leaves_the_callers_encoder_as_it_was_even_when_fit_changes_state_in_place(sentences):
+    # the promise holds for any encoder, not only for those whose fit replaces its state (tfidf, count)
+    mine = GrowingVocabulary()
+    wrapper = core.text_encoder(mine, sentences)
+    expected = {w for text in sentences for w in text.lower().split()}
+    assert set(wrapper.inner.words) == expected and wrapper.dim == len(expected)
+    assert mine.words == {} and mine.fitted is False
+    other = core.text_encoder(mine, ["rain fell", "rain again"])
+    assert set(other.inner.words) == {"rain", "fell", "again"}  # not the first task's words as well
+    assert set(wrapper.inner.words) == expected
 
 
 def test_text_encoder_refuses_an_image_model(wordllama, monkeypatch):
