@@ -3,6 +3,13 @@ hand-made gensim KeyedVectors (numpy for the formula), so every number below is 
 
 from __future__ import annotations
 
+import json
+import os
+import string
+import subprocess
+import sys
+from itertools import islice, product
+
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
@@ -275,3 +282,52 @@ def test_a_set_with_too_few_known_words_says_which_and_what_to_do(hand_made):
         "WEAT needs at least 2 known words per set: use other words, a model with a larger vocabulary, "
         "or embed the words as text (seat=True, or a sentence encoder such as minilm)."
     )
+
+
+def test_the_ends_of_the_direction_come_from_the_20000_most_frequent_words_by_default():
+    """The documented default `vocabulary_limit=20_000`: in a vocabulary of 20,001 words, the last one is never
+    listed, even when it is the word most aligned with the direction."""
+    filler = ["".join(letters) for letters in islice(product(string.ascii_lowercase, repeat=4), 19_997)]
+    words = ["he", "she", *filler, "inside", "outside"]  # "inside" is the 20,000th word, "outside" the 20,001st
+    vectors = np.zeros((len(words), 3), dtype=np.float32)
+    vectors[0], vectors[1] = WORDS["he"], WORDS["she"]
+    vectors[2:-2] = [0.0, 1.0, 0.0]  # orthogonal to the he - she direction (the x axis)
+    vectors[-2], vectors[-1] = [1.0, 0.05, 0.0], [1.0, 0.0, 0.0]
+    kv = KeyedVectors(3)
+    kv.add_vectors(words, vectors)
+    model = WordVectors(kv, "large")
+    by_default = direct_bias(model, "doctor,inside", top=1)
+    assert by_default["most_he"][0]["word"] == "inside"
+    assert by_default["most_he"][0]["projection"] == pytest.approx(projection_of([1.0, 0.05, 0.0]), abs=1e-6)
+    assert direct_bias(model, "doctor,inside", top=1, vocabulary_limit=20_001)["most_he"][0]["word"] == "outside"
+
+
+def projection_of(vector) -> float:
+    return float(unit(vector) @ unit(unit(WORDS["he"]) - unit(WORDS["she"])))
+
+
+class Silent:
+    """A WordEmbedder that leaves out words it does not know without reporting them (the protocol allows it)."""
+
+    name = "silent"
+
+    def embed_words(self, words):
+        kept = [w for w in words if w in WORDS]
+        return kept, np.array([WORDS[w] for w in kept], dtype=np.float32).reshape(len(kept), 3), []
+
+
+def test_a_set_cut_short_by_an_embedder_that_reports_nothing_names_no_missing_words():
+    with pytest.raises(EmbedlabError) as error:
+        weat(Silent(), "doctor,engineer", "nurse,dancer", "good,qqq", "bad,awful")
+    assert str(error.value).splitlines()[0] == "only 1 of the 2 words of set A are in the vocabulary of silent."
+
+
+def test_a_word_list_file_is_utf8_whatever_the_locale(tmp_path):
+    """Under LANG=C (cron, bare containers) a UTF-8 word list with accents still reads as UTF-8."""
+    listed = tmp_path / "words.txt"
+    listed.write_text("café\nnaïve\n", encoding="utf-8")
+    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONCOERCECLOCALE="0", PYTHONUTF8="0")
+    code = "import json, locale, sys; from embedlab.words.bias import word_set; "
+    code += "print(json.dumps([locale.getpreferredencoding(False), word_set(sys.argv[1])[1]]))"  # ASCII-escaped
+    out = subprocess.run([sys.executable, "-c", code, f"@{listed}"], env=env, capture_output=True, check=True)
+    assert json.loads(out.stdout) == ["ANSI_X3.4-1968", ["café", "naïve"]]
