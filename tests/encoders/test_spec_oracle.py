@@ -328,3 +328,20 @@ def test_a_trained_folder_is_recognised_under_an_ascii_locale(tmp_path):
     code += "print(locale.getpreferredencoding(False), parse(sys.argv[1]).kind)"
     out = subprocess.run([sys.executable, "-c", code, str(folder)], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["ANSI_X3.4-1968", "word2vec"]
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "path"),
+    [("wordllama", "wordllama", None), ("vectors:v.txt", "vectors", "v.txt"), ("org/model", "hub", "org/model")],
+)
+def test_every_form_keeps_the_options_it_was_given(name, kind, path):
+    spec = specs.parse(name, pooling="cls", device="cpu")
+    assert (spec.name, spec.kind, spec.path, spec.options) == (name, kind, path, {"pooling": "cls", "device": "cpu"})
+
+
+def test_a_path_argument_receives_the_path_of_the_name(clean_registry):
+    register(
+        ModelKind("o-arg", TARGET, "s", prefix=True, named=False, listed_as="o-arg:DIR", path_argument=lambda p: [p])
+    )
+    made = specs.load("o-arg:models/mine", a=1)
+    assert (made.args, made.kwargs) == ((["models/mine"],), {"a": 1})
