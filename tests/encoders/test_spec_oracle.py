@@ -345,3 +345,9 @@ def test_a_path_argument_receives_the_path_of_the_name(clean_registry):
     )
     made = specs.load("o-arg:models/mine", a=1)
     assert (made.args, made.kwargs) == ((["models/mine"],), {"a": 1})
+
+
+def test_load_without_a_name_is_minilm(clean_registry):
+    register(ModelKind("minilm", TARGET, "a stand-in for the bundled minilm (no model load)"))
+    made = specs.load(a="cls")
+    assert isinstance(made, Made) and (made.args, made.kwargs) == ((), {"a": "cls"})
