@@ -76,6 +76,9 @@ def test_the_ends_of_the_direction_are_the_vocabularys_alphabetic_words(hand_mad
     order = sorted(alphabetic, key=lambda w: -projection(w))
     assert [r["word"] for r in result["most_he"]] == order[:2]
     assert [r["word"] for r in result["most_she"]] == order[::-1][:2]
+    for row in result["most_he"] + result["most_she"]:  # each end's projections by the formula, to six decimals
+        assert row["projection"] == pytest.approx(projection(row["word"]), abs=1e-6)
+        assert isinstance(row["projection"], float)
     assert result["most_he"][0]["projection"] == pytest.approx(projection(order[0]), abs=1e-6)
     limited = direct_bias(hand_made, "doctor,nurse", top=10, vocabulary_limit=6)
     first_six = [w for w in list(WORDS)[:6] if w.isalpha() and w not in ("he", "she")]
@@ -331,3 +334,28 @@ def test_a_word_list_file_is_utf8_whatever_the_locale(tmp_path):
     code += "print(json.dumps([locale.getpreferredencoding(False), word_set(sys.argv[1])[1]]))"  # ASCII-escaped
     out = subprocess.run([sys.executable, "-c", code, f"@{listed}"], env=env, capture_output=True, check=True)
     assert json.loads(out.stdout) == ["ANSI_X3.4-1968", ["café", "naïve"]]
+
+
+def test_close_names_of_weat_tests_are_all_suggested(hand_made, monkeypatch):
+    data = {"sets": {}, "tests": {"tiny": {}, "tina": {}, "other": {}}}
+    monkeypatch.setattr(bias_module, "weat_data", lambda: data)
+    with pytest.raises(EmbedlabError) as error:
+        bias_module.named_weat(hand_made, "tinz")
+    first = str(error.value).splitlines()[0]
+    assert first.startswith("no WEAT test named 'tinz'. Did you mean: ") and first.endswith("?")
+    assert sorted(first.removeprefix("no WEAT test named 'tinz'. Did you mean: ")[:-1].split(", ")) == ["tina", "tiny"]
+
+
+class Mismatched:
+    """A faulty WordEmbedder: for the neutral words, one vector fewer than the words it says it found."""
+
+    name = "mismatched"
+
+    def embed_words(self, words):
+        rows = words if len(words) == 2 else words[:-1]  # the direction's two words are right
+        return list(words), np.array([WORDS[w] for w in rows], dtype=np.float32), []
+
+
+def test_an_embedder_whose_words_and_vectors_disagree_is_refused_not_truncated():
+    with pytest.raises(ValueError, match="zip"):
+        direct_bias(Mismatched(), "doctor,nurse,table")
