@@ -359,3 +359,24 @@ class Mismatched:
 def test_an_embedder_whose_words_and_vectors_disagree_is_refused_not_truncated():
     with pytest.raises(ValueError, match="zip"):
         direct_bias(Mismatched(), "doctor,nurse,table")
+
+
+def test_exact_p_value_counts_ties_within_a_tolerance_relative_to_the_statistic():
+    """A split ties the observed statistic when it is within 1e-9 x max(1, |observed|) below it (float sums of one
+    split in another order differ in the last bits); beyond that it does not count. The best split of 3, 2 | 1, 0
+    is 4 (of 0.3, 0.2 | 0.1, 0: 0.4), one of 6 splits."""
+    large, small = np.array([3.0, 2.0, 1.0, 0.0]), np.array([0.3, 0.2, 0.1, 0.0])
+    p_value = bias_module.permutation_p_value
+    assert p_value(large, 2, 4.0 + 3e-9, 1, 0) == (pytest.approx(1 / 6), True, 6)  # within 4e-9: a tie
+    assert p_value(large, 2, 4.0 + 5e-9, 1, 0) == (0.0, True, 6)
+    assert p_value(small, 2, 0.4 + 0.5e-9, 1, 0) == (pytest.approx(1 / 6), True, 6)  # within 1e-9: a tie
+    assert p_value(small, 2, 0.4 + 1.5e-9, 1, 0) == (0.0, True, 6)
+
+
+def test_the_exact_test_runs_up_to_exact_limit_partitions_inclusive(monkeypatch):
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 6)
+    assert bias_module.permutation_p_value(np.array([3.0, 2.0, 1.0, 0.0]), 2, 4.0, 50, 0) == (
+        pytest.approx(1 / 6), True, 6
+    )  # fmt: skip
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 5)
+    assert bias_module.permutation_p_value(np.array([3.0, 2.0, 1.0, 0.0]), 2, 4.0, 50, 0)[1:] == (False, 50)
