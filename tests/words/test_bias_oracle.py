@@ -380,3 +380,16 @@ def test_the_exact_test_runs_up_to_exact_limit_partitions_inclusive(monkeypatch)
     )  # fmt: skip
     monkeypatch.setattr(bias_module, "EXACT_LIMIT", 5)
     assert bias_module.permutation_p_value(np.array([3.0, 2.0, 1.0, 0.0]), 2, 4.0, 50, 0)[1:] == (False, 50)
+
+
+def test_an_unknown_word_set_lists_the_close_set_names_and_the_three_forms_that_work():
+    with pytest.raises(EmbedlabError) as error:
+        word_set("arts_weat9")
+    first = str(error.value).splitlines()[0]
+    prefix = "'arts_weat9' is not a named word set. Did you mean: "
+    assert first.startswith(prefix) and first.endswith("?")
+    assert {"arts_weat7", "arts_weat8"} <= set(first.removeprefix(prefix)[:-1].split(", "))
+    assert set(first.removeprefix(prefix)[:-1].split(", ")) <= set(bias_module.weat_data()["sets"])
+    assert error.value.hint == (
+        "give a set name (see weat_data(), or `embedlab bias --list`), comma-separated words 'a,b,c', or @FILE."
+    )
