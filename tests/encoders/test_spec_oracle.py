@@ -316,13 +316,15 @@ def test_a_kinds_options_list_each_name_once_in_order(clean_registry):
     assert kind.options == ("a", "b", "device")
 
 
-def test_a_trained_folder_is_recognised_under_an_ascii_locale(tmp_path):
+def test_a_trained_folder_is_recognised_here_and_under_an_ascii_locale(tmp_path):
     """A manifest is UTF-8 whatever the locale: under LANG=C (cron, bare containers) a trained folder whose
-    manifest holds a non-ASCII character is still word2vec, not a BERT folder."""
+    manifest holds a non-ASCII character is still word2vec, not a BERT folder, as it is in this process. (mutmut
+    gives a mutant only the tests that call the mutated function in the test process: hence the call here too.)"""
     folder = tmp_path / "lee-w2v"
     folder.mkdir()
     (folder / specs.WORD_MANIFEST).write_text(json.dumps({"kind": "word2vec", "corpus": "café"}, ensure_ascii=False),
                                               encoding="utf-8")  # fmt: skip
+    assert specs.parse(str(folder)).kind == "word2vec"
     env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONCOERCECLOCALE="0", PYTHONUTF8="0")
     code = "import locale, sys; from embedlab.encoders.spec import parse; "
     code += "print(locale.getpreferredencoding(False), parse(sys.argv[1]).kind)"

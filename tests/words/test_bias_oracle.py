@@ -325,10 +325,12 @@ def test_a_set_cut_short_by_an_embedder_that_reports_nothing_names_no_missing_wo
     assert str(error.value).splitlines()[0] == "only 1 of the 2 words of set A are in the vocabulary of silent."
 
 
-def test_a_word_list_file_is_utf8_whatever_the_locale(tmp_path):
-    """Under LANG=C (cron, bare containers) a UTF-8 word list with accents still reads as UTF-8."""
+def test_a_word_list_file_is_utf8_here_and_under_an_ascii_locale(tmp_path):
+    """Under LANG=C (cron, bare containers) a UTF-8 word list with accents still reads as UTF-8, as it does in this
+    process. (mutmut gives a mutant only the tests that call the mutated function in the test process.)"""
     listed = tmp_path / "words.txt"
     listed.write_text("café\nnaïve\n", encoding="utf-8")
+    assert word_set(f"@{listed}") == ("words.txt", ["café", "naïve"])
     env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONCOERCECLOCALE="0", PYTHONUTF8="0")
     code = "import json, locale, sys; from embedlab.words.bias import word_set; "
     code += "print(json.dumps([locale.getpreferredencoding(False), word_set(sys.argv[1])[1]]))"  # ASCII-escaped
