@@ -138,7 +138,7 @@ def test_word_sets_from_names_lists_files_and_commas(tmp_path):
     assert "@FILE" in error.value.hint
     with pytest.raises(EmbedlabError, match="'qqqqqq' is not a named word set") as error:
         word_set("qqqqqq")
-    assert "Did you mean" not in str(error.value)
+    assert str(error.value).splitlines()[0] == "'qqqqqq' is not a named word set."  # no close names: no suggestion
 
 
 def test_weat_labels_words_and_checks(hand_made):
@@ -395,3 +395,23 @@ def test_an_unknown_word_set_lists_the_close_set_names_and_the_three_forms_that_
     assert error.value.hint == (
         "give a set name (see weat_data(), or `embedlab bias --list`), comma-separated words 'a,b,c', or @FILE."
     )
+
+
+def test_a_split_exactly_at_the_tolerance_edge_still_counts_at_least_as_large(monkeypatch):
+    """'At least the observed statistic' is inclusive at the tolerance's edge, exact and sampled: with observed
+    4 + 4e-9 the edge is 4.0 to the last bit, which the best split of 3, 2 | 1, 0 reaches exactly."""
+    scores, observed = np.array([3.0, 2.0, 1.0, 0.0]), 4.0 + 4e-9
+    assert observed - 1e-9 * max(1.0, abs(observed)) == 4.0  # the edge, exactly
+    assert bias_module.permutation_p_value(scores, 2, observed, 1, 0) == (pytest.approx(1 / 6), True, 6)
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 1)
+    p, exact, _ = bias_module.permutation_p_value(scores, 2, observed, 3000, 2)
+    assert not exact and abs(p - 1 / 6) < 0.03
+
+
+def test_sampled_splits_are_true_re_partitions_never_picking_a_word_twice(monkeypatch):
+    """Scores 3, 0, 0, 0 split 2 | 2: no real split's statistic exceeds 2 x 3 - 3 = 3, so none reaches 5 and the
+    sampled p-value is exactly (0 + 1) / (permutations + 1); a sample that took the 3 twice would reach 9."""
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 1)
+    scores = np.array([3.0, 0.0, 0.0, 0.0])
+    assert bias_module.permutation_p_value(scores, 2, 5.0, 2000, 0) == (1 / 2001, False, 2000)
+    assert bias_module.permutation_p_value(scores, 2, 3.0, 2000, 0)[0] == pytest.approx(0.5, abs=0.04)  # 3 of 6
