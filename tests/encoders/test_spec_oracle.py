@@ -5,6 +5,9 @@ Lee corpus sentences, against scikit-learn's TfidfVectorizer)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -226,3 +229,127 @@ def test_parse_by_hand(clean_registry, tmp_path):
     assert error.value.hint == (
         "check the path; a local transformer model is a folder, a word-vectors file is vectors:PATH."
     )
+
+
+def test_load_of_a_spec_merges_its_options_with_the_callers(clean_registry):
+    register(ModelKind("o-merge", TARGET, "s"))
+    made = specs.load(ModelSpec("o-merge", {"a": 1}), b=2)
+    assert (made.args, made.kwargs) == ((), {"a": 1, "b": 2})
+    made = specs.load(ModelSpec("o-merge", {"a": 1, "b": 2}), a=3)
+    assert made.kwargs == {"a": 3, "b": 2}  # the caller's option wins over the spec's
+    assert specs.load(ModelSpec("o-merge")).kwargs == {}
+
+
+def test_a_state_folder_is_only_for_kinds_that_are_fitted(clean_registry):
+    register(ModelKind("o-unfitted", TARGET, "s"))
+    made = ModelSpec("o-unfitted", {"a": 1}).load(state="some/dir")
+    assert (made.args, made.kwargs) == ((), {"a": 1}) and not hasattr(made, "loaded")
+
+
+def test_unknown_names_suggest_registered_names_aliases_and_prefixes_only():
+    with pytest.raises(NotFoundError) as error:
+        specs.parse("wordllama-265")
+    assert str(error.value).splitlines()[0] == "unknown model 'wordllama-265'. Did you mean: wordllama-256, wordllama?"
+    assert error.value.hint == (
+        "run `embedlab models` (or embedlab.list_models()) to list the models; local folders and hub ids "
+        "(org/name) work too."
+    )
+    with pytest.raises(NotFoundError) as error:
+        specs.parse("vectorz:glove.txt")
+    assert str(error.value).splitlines()[0] == "unknown model 'vectorz:glove.txt'. Did you mean: vectors:?"
+    for kind_name in ("folderr", "hubb"):  # kinds without a name of their own are never suggested
+        with pytest.raises(NotFoundError) as error:
+            specs.parse(kind_name)
+        assert str(error.value).splitlines()[0] == f"unknown model {kind_name!r}."
+
+
+@pytest.mark.parametrize("name", ["org/team/model", "org/my model", "org"])
+def test_only_one_slash_without_spaces_is_a_hub_id(name):
+    with pytest.raises(NotFoundError, match="unknown model"):
+        specs.parse(name)
+
+
+def test_a_relative_file_and_a_home_folder_are_found_where_they_are(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "glove.txt").write_text("king 0.1 0.2\n", encoding="utf-8")
+    spec = specs.parse("glove.txt", dim=2)
+    assert (spec.name, spec.kind, spec.path, spec.options) == ("glove.txt", "file", "glove.txt", {"dim": 2})
+    home = tmp_path / "home"
+    (home / "models" / "mini").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    spec = specs.parse("~/models/mini")
+    assert (spec.kind, spec.path) == ("folder", str(home / "models" / "mini"))
+    (tmp_path / "vectors").mkdir()  # a folder named like a prefix kind is that folder
+    assert (specs.parse("vectors").kind, specs.parse("vectors").path) == ("folder", "vectors")
+
+
+def test_specs_that_name_no_loadable_kind_say_why():
+    with pytest.raises(specs.EmbedlabError) as error:
+        ModelSpec("glove.txt", kind="file", path="glove.txt").load()
+    assert str(error.value).splitlines()[0] == "glove.txt is not a model folder."
+    assert error.value.hint == "a local transformer model is a folder; for a word-vectors file write vectors:PATH."
+    assert not isinstance(error.value, NotFoundError)
+    gone = ModelSpec("old", kind="removed-kind")
+    with pytest.raises(NotFoundError) as error:
+        gone.load()
+    assert str(error.value).splitlines()[0] == "old names no model that can be loaded (removed-kind)."
+    assert error.value.hint == "save it first."
+    assert (gone.requires_fit, gone.word_vectors) == (False, False)
+    assert ModelSpec("tfidf").requires_fit and not ModelSpec("wordllama").requires_fit
+    assert ModelSpec("glove.txt", kind="file").word_vectors
+
+
+def test_a_spec_as_a_dict_and_as_text():
+    spec = ModelSpec(" vectors:glove.txt ", {"weighting": "sif"})
+    assert spec.to_dict() == {"name": "vectors:glove.txt", "options": {"weighting": "sif"}}
+    assert str(spec) == "vectors:glove.txt"
+    assert ModelSpec.from_dict({"name": "wordllama", "options": None}) == ModelSpec("wordllama", {})
+    assert ModelSpec.from_dict({"name": "wordllama"}).options == {}
+    again = ModelSpec.from_dict(spec.to_dict())
+    assert (again, again.kind, again.path) == (spec, "vectors", "glove.txt")
+    spec.to_dict()["options"]["weighting"] = "mean"
+    assert spec.options == {"weighting": "sif"}  # the dict is a copy
+
+
+def test_a_kinds_options_list_each_name_once_in_order(clean_registry):
+    kind = register(ModelKind("o-dup", TARGET, "s", extra_options=("b", "device")))
+    assert kind.options == ("a", "b", "device")
+
+
+def test_a_trained_folder_is_recognised_here_and_under_an_ascii_locale(tmp_path):
+    """A manifest is UTF-8 whatever the locale: under LANG=C (cron, bare containers) a trained folder whose
+    manifest holds a non-ASCII character is still word2vec, not a BERT folder, as it is in this process. (mutmut
+    gives a mutant only the tests that call the mutated function in the test process: hence the call here too.)"""
+    folder = tmp_path / "lee-w2v"
+    folder.mkdir()
+    (folder / specs.WORD_MANIFEST).write_text(json.dumps({"kind": "word2vec", "corpus": "café"}, ensure_ascii=False),
+                                              encoding="utf-8")  # fmt: skip
+    assert specs.parse(str(folder)).kind == "word2vec"
+    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONCOERCECLOCALE="0", PYTHONUTF8="0")
+    code = "import locale, sys; from embedlab.encoders.spec import parse; "
+    code += "print(locale.getpreferredencoding(False), parse(sys.argv[1]).kind)"
+    out = subprocess.run([sys.executable, "-c", code, str(folder)], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["ANSI_X3.4-1968", "word2vec"]
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "path"),
+    [("wordllama", "wordllama", None), ("vectors:v.txt", "vectors", "v.txt"), ("org/model", "hub", "org/model")],
+)
+def test_every_form_keeps_the_options_it_was_given(name, kind, path):
+    spec = specs.parse(name, pooling="cls", device="cpu")
+    assert (spec.name, spec.kind, spec.path, spec.options) == (name, kind, path, {"pooling": "cls", "device": "cpu"})
+
+
+def test_a_path_argument_receives_the_path_of_the_name(clean_registry):
+    register(
+        ModelKind("o-arg", TARGET, "s", prefix=True, named=False, listed_as="o-arg:DIR", path_argument=lambda p: [p])
+    )
+    made = specs.load("o-arg:models/mine", a=1)
+    assert (made.args, made.kwargs) == ((["models/mine"],), {"a": 1})
+
+
+def test_load_without_a_name_is_minilm(clean_registry):
+    register(ModelKind("minilm", TARGET, "a stand-in for the bundled minilm (no model load)"))
+    made = specs.load(a="cls")
+    assert isinstance(made, Made) and (made.args, made.kwargs) == ((), {"a": "cls"})

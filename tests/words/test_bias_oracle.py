@@ -3,6 +3,13 @@ hand-made gensim KeyedVectors (numpy for the formula), so every number below is 
 
 from __future__ import annotations
 
+import json
+import os
+import string
+import subprocess
+import sys
+from itertools import islice, product
+
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
@@ -69,6 +76,9 @@ def test_the_ends_of_the_direction_are_the_vocabularys_alphabetic_words(hand_mad
     order = sorted(alphabetic, key=lambda w: -projection(w))
     assert [r["word"] for r in result["most_he"]] == order[:2]
     assert [r["word"] for r in result["most_she"]] == order[::-1][:2]
+    for row in result["most_he"] + result["most_she"]:  # each end's projections by the formula, to six decimals
+        assert row["projection"] == pytest.approx(projection(row["word"]), abs=1e-6)
+        assert isinstance(row["projection"], float)
     assert result["most_he"][0]["projection"] == pytest.approx(projection(order[0]), abs=1e-6)
     limited = direct_bias(hand_made, "doctor,nurse", top=10, vocabulary_limit=6)
     first_six = [w for w in list(WORDS)[:6] if w.isalpha() and w not in ("he", "she")]
@@ -128,7 +138,7 @@ def test_word_sets_from_names_lists_files_and_commas(tmp_path):
     assert "@FILE" in error.value.hint
     with pytest.raises(EmbedlabError, match="'qqqqqq' is not a named word set") as error:
         word_set("qqqqqq")
-    assert "Did you mean" not in str(error.value)
+    assert str(error.value).splitlines()[0] == "'qqqqqq' is not a named word set."  # no close names: no suggestion
 
 
 def test_weat_labels_words_and_checks(hand_made):
@@ -275,3 +285,133 @@ def test_a_set_with_too_few_known_words_says_which_and_what_to_do(hand_made):
         "WEAT needs at least 2 known words per set: use other words, a model with a larger vocabulary, "
         "or embed the words as text (seat=True, or a sentence encoder such as minilm)."
     )
+
+
+def test_the_ends_of_the_direction_come_from_the_20000_most_frequent_words_by_default():
+    """The documented default `vocabulary_limit=20_000`: in a vocabulary of 20,001 words, the last one is never
+    listed, even when it is the word most aligned with the direction."""
+    filler = ["".join(letters) for letters in islice(product(string.ascii_lowercase, repeat=4), 19_997)]
+    words = ["he", "she", *filler, "inside", "outside"]  # "inside" is the 20,000th word, "outside" the 20,001st
+    vectors = np.zeros((len(words), 3), dtype=np.float32)
+    vectors[0], vectors[1] = WORDS["he"], WORDS["she"]
+    vectors[2:-2] = [0.0, 1.0, 0.0]  # orthogonal to the he - she direction (the x axis)
+    vectors[-2], vectors[-1] = [1.0, 0.05, 0.0], [1.0, 0.0, 0.0]
+    kv = KeyedVectors(3)
+    kv.add_vectors(words, vectors)
+    model = WordVectors(kv, "large")
+    by_default = direct_bias(model, "doctor,inside", top=1)
+    assert by_default["most_he"][0]["word"] == "inside"
+    assert by_default["most_he"][0]["projection"] == pytest.approx(projection_of([1.0, 0.05, 0.0]), abs=1e-6)
+    assert direct_bias(model, "doctor,inside", top=1, vocabulary_limit=20_001)["most_he"][0]["word"] == "outside"
+
+
+def projection_of(vector) -> float:
+    return float(unit(vector) @ unit(unit(WORDS["he"]) - unit(WORDS["she"])))
+
+
+class Silent:
+    """A WordEmbedder that leaves out words it does not know without reporting them (the protocol allows it)."""
+
+    name = "silent"
+
+    def embed_words(self, words):
+        kept = [w for w in words if w in WORDS]
+        return kept, np.array([WORDS[w] for w in kept], dtype=np.float32).reshape(len(kept), 3), []
+
+
+def test_a_set_cut_short_by_an_embedder_that_reports_nothing_names_no_missing_words():
+    with pytest.raises(EmbedlabError) as error:
+        weat(Silent(), "doctor,engineer", "nurse,dancer", "good,qqq", "bad,awful")
+    assert str(error.value).splitlines()[0] == "only 1 of the 2 words of set A are in the vocabulary of silent."
+
+
+def test_a_word_list_file_is_utf8_here_and_under_an_ascii_locale(tmp_path):
+    """Under LANG=C (cron, bare containers) a UTF-8 word list with accents still reads as UTF-8, as it does in this
+    process. (mutmut gives a mutant only the tests that call the mutated function in the test process.)"""
+    listed = tmp_path / "words.txt"
+    listed.write_text("café\nnaïve\n", encoding="utf-8")
+    assert word_set(f"@{listed}") == ("words.txt", ["café", "naïve"])
+    env = dict(os.environ, LC_ALL="C", LANG="C", PYTHONCOERCECLOCALE="0", PYTHONUTF8="0")
+    code = "import json, locale, sys; from embedlab.words.bias import word_set; "
+    code += "print(json.dumps([locale.getpreferredencoding(False), word_set(sys.argv[1])[1]]))"  # ASCII-escaped
+    out = subprocess.run([sys.executable, "-c", code, f"@{listed}"], env=env, capture_output=True, check=True)
+    assert json.loads(out.stdout) == ["ANSI_X3.4-1968", ["café", "naïve"]]
+
+
+def test_close_names_of_weat_tests_are_all_suggested(hand_made, monkeypatch):
+    data = {"sets": {}, "tests": {"tiny": {}, "tina": {}, "other": {}}}
+    monkeypatch.setattr(bias_module, "weat_data", lambda: data)
+    with pytest.raises(EmbedlabError) as error:
+        bias_module.named_weat(hand_made, "tinz")
+    first = str(error.value).splitlines()[0]
+    assert first.startswith("no WEAT test named 'tinz'. Did you mean: ") and first.endswith("?")
+    assert sorted(first.removeprefix("no WEAT test named 'tinz'. Did you mean: ")[:-1].split(", ")) == ["tina", "tiny"]
+
+
+class Mismatched:
+    """A faulty WordEmbedder: for the neutral words, one vector fewer than the words it says it found."""
+
+    name = "mismatched"
+
+    def embed_words(self, words):
+        rows = words if len(words) == 2 else words[:-1]  # the direction's two words are right
+        return list(words), np.array([WORDS[w] for w in rows], dtype=np.float32), []
+
+
+def test_an_embedder_whose_words_and_vectors_disagree_is_refused_not_truncated():
+    with pytest.raises(ValueError, match="zip"):
+        direct_bias(Mismatched(), "doctor,nurse,table")
+
+
+def test_exact_p_value_counts_ties_within_a_tolerance_relative_to_the_statistic():
+    """A split ties the observed statistic when it is within 1e-9 x max(1, |observed|) below it (float sums of one
+    split in another order differ in the last bits); beyond that it does not count. The best split of 3, 2 | 1, 0
+    is 4 (of 0.3, 0.2 | 0.1, 0: 0.4), one of 6 splits."""
+    large, small = np.array([3.0, 2.0, 1.0, 0.0]), np.array([0.3, 0.2, 0.1, 0.0])
+    p_value = bias_module.permutation_p_value
+    assert p_value(large, 2, 4.0 + 3e-9, 1, 0) == (pytest.approx(1 / 6), True, 6)  # within 4e-9: a tie
+    assert p_value(large, 2, 4.0 + 5e-9, 1, 0) == (0.0, True, 6)
+    assert p_value(small, 2, 0.4 + 0.5e-9, 1, 0) == (pytest.approx(1 / 6), True, 6)  # within 1e-9: a tie
+    assert p_value(small, 2, 0.4 + 1.5e-9, 1, 0) == (0.0, True, 6)
+
+
+def test_the_exact_test_runs_up_to_exact_limit_partitions_inclusive(monkeypatch):
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 6)
+    assert bias_module.permutation_p_value(np.array([3.0, 2.0, 1.0, 0.0]), 2, 4.0, 50, 0) == (
+        pytest.approx(1 / 6), True, 6
+    )  # fmt: skip
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 5)
+    assert bias_module.permutation_p_value(np.array([3.0, 2.0, 1.0, 0.0]), 2, 4.0, 50, 0)[1:] == (False, 50)
+
+
+def test_an_unknown_word_set_lists_the_close_set_names_and_the_three_forms_that_work():
+    with pytest.raises(EmbedlabError) as error:
+        word_set("arts_weat9")
+    first = str(error.value).splitlines()[0]
+    prefix = "'arts_weat9' is not a named word set. Did you mean: "
+    assert first.startswith(prefix) and first.endswith("?")
+    assert {"arts_weat7", "arts_weat8"} <= set(first.removeprefix(prefix)[:-1].split(", "))
+    assert set(first.removeprefix(prefix)[:-1].split(", ")) <= set(bias_module.weat_data()["sets"])
+    assert error.value.hint == (
+        "give a set name (see weat_data(), or `embedlab bias --list`), comma-separated words 'a,b,c', or @FILE."
+    )
+
+
+def test_a_split_exactly_at_the_tolerance_edge_still_counts_at_least_as_large(monkeypatch):
+    """'At least the observed statistic' is inclusive at the tolerance's edge, exact and sampled: with observed
+    4 + 4e-9 the edge is 4.0 to the last bit, which the best split of 3, 2 | 1, 0 reaches exactly."""
+    scores, observed = np.array([3.0, 2.0, 1.0, 0.0]), 4.0 + 4e-9
+    assert observed - 1e-9 * max(1.0, abs(observed)) == 4.0  # the edge, exactly
+    assert bias_module.permutation_p_value(scores, 2, observed, 1, 0) == (pytest.approx(1 / 6), True, 6)
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 1)
+    p, exact, _ = bias_module.permutation_p_value(scores, 2, observed, 3000, 2)
+    assert not exact and abs(p - 1 / 6) < 0.03
+
+
+def test_sampled_splits_are_true_re_partitions_never_picking_a_word_twice(monkeypatch):
+    """Scores 3, 0, 0, 0 split 2 | 2: no real split's statistic exceeds 2 x 3 - 3 = 3, so none reaches 5 and the
+    sampled p-value is exactly (0 + 1) / (permutations + 1); a sample that took the 3 twice would reach 9."""
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 1)
+    scores = np.array([3.0, 0.0, 0.0, 0.0])
+    assert bias_module.permutation_p_value(scores, 2, 5.0, 2000, 0) == (1 / 2001, False, 2000)
+    assert bias_module.permutation_p_value(scores, 2, 3.0, 2000, 0)[0] == pytest.approx(0.5, abs=0.04)  # 3 of 6
