@@ -309,7 +309,7 @@ register(
     ModelKind(
         "wordllama",
         "embedlab.encoders.wordllama:WordLlamaEncoder",
-        "WordLlama l2_supercat static LLM token vectors (bundled by wordllama); dims 64-1024",
+        "WordLlama l2_supercat static LLM token vectors (bundled by wordllama); dims 64, 128, 256",
         dim=256,
         aliases=("wordllama-256",),
         word_vectors=True,
