@@ -31,8 +31,18 @@ def built(tmp_path_factory, wordllama, lee_records):
     """A store with `plain` (the first 120 stories; exact search) and `indexed` (the same with an HNSW index)."""
     root = tmp_path_factory.mktemp("engine") / "store"
     store = Store(root)
-    store.create("plain", wordllama).add_records(lambda: iter(lee_records[:STORIES]), STORIES)
+    made: dict[tuple, np.ndarray] = {}
+    encode = wordllama.encode
+
+    def once(texts, **options):  # the second collection's stories are the first one's: embedded once
+        key = (tuple(texts), tuple(sorted(options.items())))
+        if key not in made:
+            made[key] = encode(texts, **options)
+        return made[key].copy()
+
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(wordllama, "encode", once)
+        store.create("plain", wordllama).add_records(lambda: iter(lee_records[:STORIES]), STORIES)
         patch.setenv(THRESHOLD_ENV, "50")
         store.create("indexed", wordllama).add_records(lambda: iter(lee_records[:STORIES]), STORIES)
     return root
