@@ -66,6 +66,18 @@ def indexed(built, tmp_path, wordllama, monkeypatch):
     return open_copy(built, tmp_path, "indexed", wordllama)
 
 
+@pytest.fixture
+def reads(monkeypatch):
+    """The columns and row limits of the LanceDB queries made while the test runs: a search reads what it needs."""
+    seen = {"select": [], "limit": []}
+    select, limit = LanceQueryBuilder.select, LanceQueryBuilder.limit
+    monkeypatch.setattr(
+        LanceQueryBuilder, "select", lambda self, columns: seen["select"].append(columns) or select(self, columns)
+    )
+    monkeypatch.setattr(LanceQueryBuilder, "limit", lambda self, n: seen["limit"].append(n) or limit(self, n))
+    return seen
+
+
 def doc(item_id):
     return int(str(item_id).split("-")[1])
 
@@ -92,16 +104,22 @@ def same_ranking(got, expected, score_of=None):
 
 
 class Counting:
-    """A table that counts how often its version is asked for (LanceDB looks at its manifests each time)."""
+    """A table that counts how often its version and its row count are asked for (LanceDB looks at its
+    manifests each time)."""
 
     def __init__(self, table):
         self._table = table
         self.asked = 0
+        self.counted = 0
 
     @property
     def version(self):
         self.asked += 1
         return self._table.version
+
+    def count_rows(self, *args):
+        self.counted += 1
+        return self._table.count_rows(*args)
 
     def __getattr__(self, name):
         return getattr(self._table, name)
@@ -168,16 +186,20 @@ def test_exact_top_k_over_more_than_one_block_of_queries(news):
 # ---- exact search (no index) -----------------------------------------------------------------------------------
 
 
-def test_semantic_search_without_an_index_is_exact(news, wordllama):
+def test_semantic_search_without_an_index_is_exact(news, wordllama, reads):
     assert news.engine.fresh_ann() is None
     assert news.engine.ann_state() == "none (exact search; built at 50,000 items)"
     query = wordllama.encode(["bushfires burn homes near Sydney"])[0]
+    reads["select"].clear()
     same_ranking(news.engine.semantic(query, 7), exact(news, query, 7))
+    assert reads["select"] == [["id", "vector"]]  # the vectors of the table version, read once
     assert len(news.engine.semantic(query, 500)) == STORIES
     queries = wordllama.encode(["interest rates", "cricket test match", "Middle East violence"])
     for q, hits in zip(queries, news.engine.semantic_many(queries, 5), strict=True):
         same_ranking(hits, exact(news, q, 5))
+    reads["select"].clear()
     even = news.engine.semantic(query, 6, where="doc % 2 = 0")
+    assert reads["select"] == [["id", "vector"]]  # only the kept rows' ids and vectors
     same_ranking(even, exact(news, query, 6, keep=lambda i: doc(i) % 2 == 0))
     # a filter that keeps one row, or none
     assert [i for i, _ in news.engine.semantic(query, 3, where="doc = 17")] == ["lee-17"]
@@ -185,8 +207,9 @@ def test_semantic_search_without_an_index_is_exact(news, wordllama):
     assert news.engine.semantic_many(queries, 3, where="doc > 1000") == [[], [], []]
 
 
-def test_vectors_are_cached_per_table_version(news):
+def test_vectors_are_cached_per_table_version(news, reads):
     first = news.engine.vectors()
+    assert reads["select"] == [["id", "vector"]] and reads["limit"] == [None]
     assert news.engine.vectors()[1] is first[1]
     assert news.engine.dim == 256 and first[1].shape == (STORIES, 256) and first[1].dtype == np.float32
     assert [str(i) for i in first[0]] == [f"lee-{n}" for n in range(1, STORIES + 1)]
@@ -226,8 +249,9 @@ def test_the_table_version_is_asked_again_only_after_a_commit(news, tmp_path):
     assert counting.asked == before + 2
 
 
-def test_keyword_search_is_bm25_over_the_text_and_takes_a_filter(news, lee_records):
+def test_keyword_search_is_bm25_over_the_text_and_takes_a_filter(news, lee_records, reads):
     hits = news.engine.keyword("cricket", 5)
+    assert reads["select"] == [["id", "_score"]] and reads["limit"] == [5]
     assert 0 < len(hits) <= 5
     texts = {h.id: h.text for h in news.search("cricket", k=5, mode="keyword")}
     assert [i for i, _ in hits] == list(texts)
@@ -243,6 +267,18 @@ def test_keyword_search_is_bm25_over_the_text_and_takes_a_filter(news, lee_recor
     assert [i for i, _ in news.engine.keyword("cricket", 1, where="doc % 2 = 1")] == [odd[0][0]]
     assert [i for i, _ in filtered] == [i for i, _ in odd[:5]]
     assert every[0][0] != odd[0][0]  # the best story is even: a filter applied after the top 1 would find nothing
+
+
+def test_keyword_search_reads_the_text_column_even_beside_a_metadata_column_named_TEXT(store, wordllama):
+    # SQL names are case-insensitive, Arrow's are not: a user's metadata may hold a "TEXT" column of its own
+    shop = store.create("shop", wordllama)
+    shop.add(
+        ["the cricket match", "rain and hail", "a quiet day"],
+        ids=["a", "b", "c"],
+        metadata=[{"TEXT": "rain"}, {"TEXT": "cricket"}, {"TEXT": "cricket"}],
+    )
+    assert [i for i, _ in shop.engine.keyword("cricket", 5)] == ["a"]
+    assert [i for i, _ in shop.engine.keyword("rain", 5)] == ["b"]
 
 
 def test_hybrid_is_weighted_rrf_of_pools_of_max_50_or_4k(news, wordllama):
@@ -282,15 +318,13 @@ def test_hybrid_asks_each_ranking_for_max_50_or_4k(news, wordllama, monkeypatch)
     assert asked == [(m, n, None) for n in (50, 50, 52, 120) for m in ("s", "k")]
 
 
-def test_check_where(news, monkeypatch):
-    limits = []
-    limit = LanceQueryBuilder.limit
-    monkeypatch.setattr(LanceQueryBuilder, "limit", lambda self, n: limits.append(n) or limit(self, n))
+def test_check_where(news, reads):
     assert news.engine.check_where(None, []) is None
     assert news.engine.check_where("   ", []) is None
-    assert limits == []  # nothing to check: no query
+    assert reads["limit"] == []  # nothing to check: no query
     assert news.engine.check_where("doc > 3", []) == "doc > 3"
-    assert limits == [1]  # checking a filter reads at most one row, whatever the table's size
+    # checking a filter reads at most one id, whatever the table's size
+    assert reads["limit"] == [1] and reads["select"] == [["id"]]
     try:
         news.table.search().where("nope > 3").select(["id"]).limit(1).to_arrow()
     except Exception as exc:  # what LanceDB says about the filter, first line
@@ -312,6 +346,11 @@ def test_unfiltered_search_is_answered_by_the_index(indexed, wordllama):
     """A planted index (the same graph with every row labelled with another item's id) shows which path ran."""
     index = indexed.engine.fresh_ann()
     assert index is not None and index.count == STORIES
+    # while nothing is committed, the index is not checked against the table again
+    indexed.engine.table = counting = Counting(indexed.engine.table)
+    for _ in range(3):
+        assert indexed.engine.fresh_ann() is index
+    assert counting.asked == counting.counted == 0
     assert indexed.engine.ann_state() == "hnsw (hnswlib), up to date, efSearch 256"
     queries = wordllama.encode(["bushfires near Sydney", "interest rates rise"])
     truth = [[i for i, _ in exact(indexed, q, 5)] for q in queries]
@@ -327,7 +366,7 @@ def test_unfiltered_search_is_answered_by_the_index(indexed, wordllama):
     np.testing.assert_allclose(scores, [s for _, s in exact(indexed, queries[0], 5)], atol=1e-5)
 
 
-def test_filters_through_an_index_are_exact_narrow_or_broad(indexed, wordllama, monkeypatch):
+def test_filters_through_an_index_are_exact_narrow_or_broad(indexed, wordllama, monkeypatch, reads):
     engine_ = indexed.engine
     ann = engine_.fresh_ann()
     query = wordllama.encode(["police arrest men over the attack"])[0]
@@ -335,7 +374,9 @@ def test_filters_through_an_index_are_exact_narrow_or_broad(indexed, wordllama, 
     copied = []
     vectors_of = ann.vectors_of
     monkeypatch.setattr(ann, "vectors_of", lambda labels: copied.append(len(labels)) or vectors_of(labels))
-    same_ranking(engine_.semantic(query, 5, narrow), exact(indexed, query, 5, lambda i: doc(i) <= 60))
+    hits = engine_.semantic(query, 5, narrow)
+    assert reads["select"] == [["id"]]  # the ids that pass; their vectors are the index's
+    same_ranking(hits, exact(indexed, query, 5, lambda i: doc(i) <= 60))
     key = next(k for k in engine_._masks if k[0] == narrow)
     mask, labels, kept = engine_._masks[key]
     assert key == (narrow, indexed.table.version, STORIES)
@@ -388,7 +429,7 @@ def test_filters_through_an_index_are_exact_narrow_or_broad(indexed, wordllama, 
     assert engine_._masks == {}
 
 
-def test_the_index_follows_add_upsert_and_delete(indexed, wordllama, monkeypatch):
+def test_the_index_follows_add_upsert_and_delete(indexed, wordllama, monkeypatch, reads):
     engine_ = indexed.engine
     before = engine_.fresh_ann()
     indexed.add(["A new story about a cricket match in Perth."], ids=["new-1"])
@@ -428,7 +469,10 @@ def test_the_index_follows_add_upsert_and_delete(indexed, wordllama, monkeypatch
         AnnIndex, "build", classmethod(lambda cls, *a, **kw: held.append(engine_._ann) or build(cls, *a, **kw))
     )
     engine_.vectors()
+    build_ann = engine_.build_ann
+    monkeypatch.setattr(engine_, "build_ann", lambda: reads["select"].clear() or build_ann())
     indexed.add(["One more story after the delete."], ids=["new-2"])
+    assert reads["select"] == [["id", "vector"]]  # the rebuild reads the ids and vectors, nothing else
     rebuilt = engine_.fresh_ann()
     assert held == [None]
     assert rebuilt is not None and rebuilt is not before and rebuilt.deleted == 0
