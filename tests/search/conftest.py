@@ -8,6 +8,7 @@ the wordllama model 0.7 s to load, while most mutants' tests take less than that
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -16,9 +17,10 @@ import lancedb  # noqa: F401
 import pytest
 
 HERE = Path(__file__).parent
-# LanceDB warns at every fork of a process that imported it (its runtime is reset in the child, "a small chance of
-# deadlock remains if other state was mid-operation at fork time"): here it is only imported, never running
-warnings.filterwarnings("ignore", message="lancedb fork support is experimental", category=RuntimeWarning)
+if "MUTANT_UNDER_TEST" in os.environ:  # under mutmut (set since its first step), whose fork server forks per mutant
+    # LanceDB warns at every fork of a process that imported it ("a small chance of deadlock remains if other state
+    # was mid-operation at fork time"): the fork server only imported it, so the warning would only fill the log
+    warnings.filterwarnings("ignore", message="lancedb fork support is experimental", category=RuntimeWarning)
 _loaded: dict[str, object] = {}
 
 
