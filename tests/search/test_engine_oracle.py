@@ -483,6 +483,20 @@ def test_the_index_follows_add_upsert_and_delete(indexed, wordllama, monkeypatch
     assert [i for i, _ in engine_.semantic(query, 10)] == [i for i, _ in exact(indexed, query, 10)]
 
 
+def test_build_ann_makes_an_index_of_the_whole_table_at_its_version(indexed, wordllama):
+    indexed.table.delete("id = 'lee-3'")  # a version the saved index does not hold
+    built = indexed.engine.build_ann()
+    assert built.matches(indexed.table.version, STORIES - 1) and built.deleted == 0
+    assert sorted(str(i) for i in built.ids) == sorted(f"lee-{n}" for n in range(1, STORIES + 1) if n != 3)
+    ids, vectors = indexed.vectors()
+    row = {str(i): n for n, i in enumerate(ids)}
+    stored = vectors[[row[str(i)] for i in built.ids]]  # each label's vector is its item's
+    np.testing.assert_allclose(built.vectors_of(np.arange(len(built.ids))), stored, atol=1e-6)
+    query = wordllama.encode(["bushfires near Sydney"])[0]
+    found, scores = built.search(query, 5)
+    assert [str(i) for i in found] == [i for i, _ in exact(indexed, query, 5)]
+
+
 def test_an_index_saved_by_another_writer_is_loaded(indexed, wordllama):
     engine_ = indexed.engine
     first = engine_.fresh_ann()
