@@ -229,6 +229,7 @@ def test_vectors_are_cached_per_table_version(news, reads):
 def test_the_table_version_is_asked_again_only_after_a_commit(news, tmp_path):
     engine_ = news.engine
     first = engine_.table_version()
+    assert len(engine_.vectors()[0]) == STORIES  # cached for this version
     engine_.table = counting = Counting(engine_.table)
     for _ in range(3):
         assert engine_.table_version() == first
@@ -239,7 +240,7 @@ def test_the_table_version_is_asked_again_only_after_a_commit(news, tmp_path):
     assert engine_.table_version() == int(counting._table.version) > first
     assert counting.asked == 1
     assert engine_.table_version() == int(counting._table.version) and counting.asked == 1
-    assert "other" in [str(i) for i in engine_.vectors()[0]]
+    assert "other" in [str(i) for i in engine_.vectors()[0]]  # the cached vectors were of the older version
     # without the `_versions` folder (another layout), LanceDB is asked every time
     engine_.versions_folder = tmp_path / "nowhere"
     before = counting.asked
@@ -247,6 +248,11 @@ def test_the_table_version_is_asked_again_only_after_a_commit(news, tmp_path):
     other.add(["One more story."], ids=["more"])
     assert engine_.table_version() == int(counting._table.version) > version
     assert counting.asked == before + 2
+    # an engine made without the folder (its default) asks every time too
+    bare = engine.SearchEngine(news.table, tmp_path / "ann")
+    seen = bare.table_version()
+    other.add(["A third story."], ids=["third"])
+    assert bare.table_version() == int(news.table.version) > seen
 
 
 def test_keyword_search_is_bm25_over_the_text_and_takes_a_filter(news, lee_records, reads):
