@@ -8,8 +8,6 @@ the wordllama model 0.7 s to load, while most mutants' tests take less than that
 
 from __future__ import annotations
 
-import os
-import warnings
 from pathlib import Path
 
 import gensim  # noqa: F401
@@ -17,10 +15,6 @@ import lancedb  # noqa: F401
 import pytest
 
 HERE = Path(__file__).parent
-if "MUTANT_UNDER_TEST" in os.environ:  # under mutmut (set since its first step), whose fork server forks per mutant
-    # LanceDB warns at every fork of a process that imported it ("a small chance of deadlock remains if other state
-    # was mid-operation at fork time"): the fork server only imported it, so the warning would only fill the log
-    warnings.filterwarnings("ignore", message="lancedb fork support is experimental", category=RuntimeWarning)
 _loaded: dict[str, object] = {}
 
 
