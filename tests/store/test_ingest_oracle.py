@@ -682,3 +682,30 @@ def test_malloc_trim_is_found_where_find_library_finds_nothing(monkeypatch):
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)  # no ldconfig, no compiler: a slim image
     trim = ingest._malloc_trim()
     assert trim is not None and trim(0) in (0, 1)
+
+
+def test_an_interrupt_while_a_batch_is_being_committed_does_not_count_it(store, wordllama, lines, monkeypatch):
+    scratch = store.create("scratch", wordllama)
+    Ingest(scratch).run(records(lines[:1]))
+
+    def interrupted(self, on):  # Ctrl-C while LanceDB writes the second batch, before its commit lands
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(scratch.table), "merge_insert", interrupted)
+    news = store.create("news", wordllama)
+    run = Ingest(news, batch_size=4)
+    with pytest.raises(KeyboardInterrupt) as error:
+        run.run(records(lines[:8], [f"i{n}" for n in range(8)]), total=8)
+    assert run.kept == 4 == len(news) and news.table.version == 1  # only the first batch, which created the table
+    assert error.value.kept.startswith("kept 4 of 8 items")
+
+
+def test_each_ingest_compacts_the_table(store, wordllama, lines):
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:4], list("abcd")))
+    runs = 4
+    for n in range(runs):  # each run updates one item and adds one: without compaction, each leaves new fragments
+        Ingest(news).run(records([lines[10 + n], lines[20 + n]], ["a", f"new{n}"]))
+    assert len(news) == 4 + runs and news.get("a").text == lines[10 + runs - 1]
+    assert news.table.stats()["fragment_stats"]["num_fragments"] < runs
+    assert [h.id for h in news.search(lines[20 + runs - 1], k=1, mode="keyword")] == [f"new{runs - 1}"]
