@@ -709,3 +709,23 @@ def test_each_ingest_compacts_the_table(store, wordllama, lines):
     assert len(news) == 4 + runs and news.get("a").text == lines[10 + runs - 1]
     assert news.table.stats()["fragment_stats"]["num_fragments"] < runs
     assert [h.id for h in news.search(lines[20 + runs - 1], k=1, mode="keyword")] == [f"new{runs - 1}"]
+
+
+def test_a_reembed_whose_unfinished_target_lost_its_table_starts_over(store, wordllama, lines):
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:5], [f"n{i}" for i in range(5)]))
+    real = Ingest._commit
+
+    def dies_on_the_second(self, *args):
+        if self.commits:
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Ingest, "_commit", dies_on_the_second)
+        with pytest.raises(KeyboardInterrupt):
+            ingest.reembed(store, "news", "copy", "wordllama", batch_size=2, dim=64)
+    # what a crash inside the next start-over leaves (remove_leftover drops the table before the sidecar)
+    store.db.drop_table("copy")
+    summary = ingest.reembed(store, "news", "copy", "wordllama", batch_size=2, dim=64)
+    assert (summary.added, summary.unchanged, summary.total) == (5, 0, 5) and store.problems() == {}
