@@ -729,3 +729,26 @@ def test_a_reembed_whose_unfinished_target_lost_its_table_starts_over(store, wor
     store.db.drop_table("copy")
     summary = ingest.reembed(store, "news", "copy", "wordllama", batch_size=2, dim=64)
     assert (summary.added, summary.unchanged, summary.total) == (5, 0, 5) and store.problems() == {}
+
+
+def test_an_interrupted_reembed_whose_count_fails_still_says_what_to_do(store, wordllama, lines):
+    import shutil
+
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:5], [f"n{i}" for i in range(5)]))
+    real = Ingest._commit
+
+    def dies_with_the_table_gone(self, *args):  # e.g. the disk went away under the target's table
+        if self.commits:
+            shutil.rmtree(store.path / "copy.lance")
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Ingest, "_commit", dies_with_the_table_gone)
+        with pytest.raises(KeyboardInterrupt) as caught:
+            ingest.reembed(store, "news", "copy", "wordllama", batch_size=2, dim=64)
+    assert caught.value.kept == (
+        "kept some items in the unfinished collection 'copy' (it appears only when complete); "
+        "run the same command again to finish"
+    )
