@@ -752,3 +752,26 @@ def test_an_interrupted_reembed_whose_count_fails_still_says_what_to_do(store, w
         "kept some items in the unfinished collection 'copy' (it appears only when complete); "
         "run the same command again to finish"
     )
+
+
+def test_items_another_writer_stored_while_this_one_embedded_them_are_checked_again(
+    store, wordllama, lines, monkeypatch
+):
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:2], ["a", "b"], [{"file_sha256": "h0"}] * 2))
+    ours = records(lines[2:5], ["c", "d", "e"], [{"file_sha256": "h1"}, {"file_sha256": "h2"}, {"file_sha256": "h3"}])
+    theirs = records(lines[2:4], ["c", "d"], [{"file_sha256": "h1"}, {"file_sha256": "h9"}])
+    encode, busy = wordllama.encode, []
+
+    def meanwhile(items, *args, **kwargs):  # while this run embeds (outside the lock), another writer commits
+        if not busy:
+            busy.append(1)
+            Ingest(store.create("news", wordllama)).run(theirs)
+        return encode(items, *args, **kwargs)
+
+    monkeypatch.setattr(wordllama, "encode", meanwhile)
+    summary = Ingest(news).run(ours)
+    # c: stored meanwhile exactly as ours, left alone; d: stored with another file hash, replaced by ours; e: new
+    assert (summary.unchanged, summary.updated, summary.added, summary.total) == (1, 1, 1, 5)
+    assert news.get("d").metadata == {"file_sha256": "h2"} and news.get("c").metadata == {"file_sha256": "h1"}
+    np.testing.assert_allclose(stored(news)["e"], encode([lines[4]])[0], atol=1e-6)
