@@ -775,3 +775,28 @@ def test_items_another_writer_stored_while_this_one_embedded_them_are_checked_ag
     assert (summary.unchanged, summary.updated, summary.added, summary.total) == (1, 1, 1, 5)
     assert news.get("d").metadata == {"file_sha256": "h2"} and news.get("c").metadata == {"file_sha256": "h1"}
     np.testing.assert_allclose(stored(news)["e"], encode([lines[4]])[0], atol=1e-6)
+
+
+def test_an_image_item_is_embedded_from_its_file_and_a_text_item_from_its_text(store, wordllama, lines, tmp_path):
+    # a stand-in for CLIP (texts and images in one space): wordllama that "sees" a file as the caption written in it
+    photo = tmp_path / "harbour.png"
+    photo.write_text(lines[9], encoding="utf-8")
+    seen: list = []
+
+    class Captions(type(wordllama)):
+        modality = "text+image"
+
+        def encode(self, items, *args, **kwargs):
+            seen.extend(items)
+            texts = [i.read_text(encoding="utf-8") if isinstance(i, type(photo)) else i for i in items]
+            return super().encode(texts, *args, **kwargs)
+
+    encoder = Captions.__new__(Captions)
+    encoder.__dict__.update(wordllama.__dict__)
+    news = store.create("photos", encoder)
+    Ingest(news).run(lambda: iter([Record("t", lines[0], 1), Record("p", "harbour.png", 2, {}, photo)]))
+    assert seen == [lines[0], photo]
+    expected = wordllama.encode([lines[0], lines[9]])
+    np.testing.assert_allclose(stored(news)["t"], expected[0], atol=1e-6)
+    np.testing.assert_allclose(stored(news)["p"], expected[1], atol=1e-6)  # the file's, not the label's vector
+    assert news.get("p").text == "harbour.png"
