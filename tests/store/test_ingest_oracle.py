@@ -6,18 +6,39 @@ from __future__ import annotations
 
 import hashlib
 
+import lancedb  # noqa: F401  (imported with the module: see WORDLLAMA below)
 import numpy as np
 import pytest
 
+from embedlab import load
+from embedlab.datasets import lee_news
 from embedlab.errors import EmbedlabError, EmptyInputError
 from embedlab.io.records import Record
 from embedlab.store import ingest
 from embedlab.store.ingest import Ingest
 
+# Loaded when the module is imported rather than by the session fixtures: `make mutate` runs each mutant's tests in
+# a process forked from one that imported the test modules once (mutmut's fork server), so the model, the corpus
+# (gensim's import) and LanceDB (whose first import takes seconds) load once for all the module's mutants instead of
+# once per mutant, about 6 s each on this machine.
+WORDLLAMA = load("wordllama")
+LEE = lee_news()
+LINES = [r.text.split(". ")[0] for r in LEE[:30]]
 
-@pytest.fixture(scope="module")
-def lines(lee_records) -> list[str]:
-    return [r.text.split(". ")[0] for r in lee_records[:30]]
+
+@pytest.fixture
+def wordllama():
+    return WORDLLAMA
+
+
+@pytest.fixture
+def lee_records():
+    return LEE
+
+
+@pytest.fixture
+def lines() -> list[str]:
+    return LINES
 
 
 def records(texts, ids=None, metadata=None):
@@ -305,3 +326,477 @@ def test_keyword_search_sees_the_first_ingest_and_every_update(store, wordllama,
     assert [h.id for h in news.search("floods", k=2, mode="keyword")] == ["a"]
     assert news.search("bushfires", k=2, mode="keyword") == []
     assert [h.id for h in news.search("cricket", k=2, mode="keyword")] == ["c"]
+
+
+def test_an_interrupted_reembed_stays_invisible_and_resumes_with_the_items_it_kept(
+    store, wordllama, lines, monkeypatch
+):
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:9], [f"n{i}" for i in range(9)]))
+    real = Ingest._commit
+    calls = []
+
+    def dies_on_the_third(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    monkeypatch.setattr(Ingest, "_commit", dies_on_the_third)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        ingest.reembed(store, "news", "copy", "wordllama", batch_size=4, dim=64)
+    assert caught.value.kept == (
+        "kept 8 of 9 items in the unfinished collection 'copy' (it appears only when complete); "
+        "run the same command again to finish"
+    )
+    monkeypatch.setattr(Ingest, "_commit", real)
+    assert "copy" not in store.names() and "unfinished" in store.problems()["copy"]
+    seen: list[str] = []
+    encode = type(news.encoder).encode
+    monkeypatch.setattr(
+        type(news.encoder), "encode", lambda self, items, *a, **k: seen.extend(items) or encode(self, items, *a, **k)
+    )
+    summary = ingest.reembed(store, "news", "copy", "wordllama", batch_size=4, dim=64)  # resumes: 8 already there
+    assert (summary.read, summary.unchanged, summary.added, summary.total) == (9, 8, 1, 9)
+    assert seen == [lines[8]]
+    copy = store.collection("copy")
+    assert store.names() == ["copy", "news"] and store.problems() == {} and copy.config.get("reembed_from") == "news"
+    expected = load("wordllama", dim=64).encode(lines[:9])
+    vectors = stored(copy)
+    for i in range(9):
+        np.testing.assert_allclose(vectors[f"n{i}"], expected[i], atol=1e-6)
+
+
+def index_vectors(collection) -> dict[str, np.ndarray]:
+    """id -> vector as the saved HNSW index holds it (read back from disk, as a later process would)."""
+    from embedlab.search.ann import AnnIndex
+
+    index = AnnIndex.load(collection.engine.ann_folder)
+    assert index is not None
+    labels = index.labels
+    vectors = index.vectors_of(np.array(list(labels.values())))
+    return {i: vectors[n] for n, i in enumerate(labels)}
+
+
+def test_the_progress_bar_counts_items_or_what_the_source_says_it_read(store, wordllama, lines, monkeypatch, capsys):
+    from tqdm.auto import tqdm
+
+    history: list[int] = []
+
+    class Recording(tqdm):
+        def update(self, n=1):
+            done = super().update(n)
+            history.append(self.n)
+            return done
+
+    monkeypatch.setattr(ingest, "tqdm", Recording)
+    news = store.create("news", wordllama)
+    Ingest(news, batch_size=1, show_progress=True).run(records(lines[:3], list("abc")), total=3)
+    assert history == [1, 2, 3]
+    err = capsys.readouterr().err
+    assert "indexing news: 100%" in err and "3/3" in err and "item/s" in err
+
+    class Source:  # like a folder of images that skips bad files: `consumed` says how many inputs it has read
+        inputs = ["bad", lines[3], lines[4], "bad", lines[5], "bad"]
+
+        def __init__(self):
+            self.read = 0
+
+        def __call__(self):
+            self.read = 0
+            for n, text in enumerate(self.inputs):
+                self.read += 1
+                if text != "bad":
+                    yield Record(f"s{n}", text, n + 1)
+
+        def consumed(self) -> int:
+            return self.read
+
+    history.clear()
+    summary = Ingest(news, batch_size=1, show_progress=True).run(Source(), total=6)
+    assert summary.added == 3 and history == [2, 3, 5, 6]  # after each batch, then the bad file at the end
+    assert "6/6" in capsys.readouterr().err
+    Ingest(news).run(records(lines[6:8], list("gh")))  # no progress bar unless asked for
+    assert capsys.readouterr().err == ""
+
+
+def test_ids_duplicates_and_the_encoders_counts(store, wordllama, lines, monkeypatch):
+    news = store.create("news", wordllama)
+    texts = [lines[0], lines[1], lines[2], lines[3], lines[4]]
+    summary = Ingest(news).run(records(texts, ["a", "", "a", "a", "b"]))
+    # "" is no id: the item gets its text's hash; "a" three times in one batch: the last one is kept
+    assert summary.duplicate_ids == 2 and summary.added == 3 and len(news) == 3
+    assert news.get(ingest.text_id(lines[1])).text == lines[1] and news.get("a").text == lines[3]
+    assert (summary.long_texts, summary.texts_without_known_words) == (0, 0)  # wordllama reports neither
+
+    stats = iter([{"long_texts": 2, "texts_without_known_words": 1}, {"long_texts": 1, "texts_without_known_words": 3}])
+    encode = wordllama.encode
+
+    def reporting(items, *args, **kwargs):  # an encoder that truncates long texts and knows few words says so
+        vectors = encode(items, *args, **kwargs)
+        wordllama.last_stats = next(stats)
+        return vectors
+
+    monkeypatch.setattr(wordllama, "encode", reporting)
+    summary = Ingest(news, batch_size=2).run(records(lines[5:9]))
+    assert (summary.long_texts, summary.texts_without_known_words) == (3, 4)  # summed over the two batches
+
+
+def test_image_items_are_refused_by_a_text_model_and_nothing_is_stored(store, wordllama, lines, tmp_path):
+    from embedlab.errors import UnsupportedInputError
+
+    news = store.create("news", wordllama)
+    photo = Record("p", "harbour.jpg", 1, {}, tmp_path / "harbour.jpg")
+    with pytest.raises(UnsupportedInputError) as error:
+        Ingest(news).run(lambda: iter([Record("t", lines[0], 1), photo]))
+    assert str(error.value) == (
+        "model wordllama embeds text only, and these items are images.\n"
+        "  hint: use a model that embeds images: clip:PATH (texts and images) or image:PATH (ResNet, ViT ...)."
+    )
+    assert error.value.param == "model" and not news.exists
+
+
+def test_the_errors_of_empty_inputs_and_unfitted_models_say_what_to_do(store, wordllama):
+    news = store.create("news", wordllama)
+    with pytest.raises(EmptyInputError) as error:
+        Ingest(news).run(records([]))
+    assert str(error.value) == "the input has no items.\n  hint: give a file or list with at least one text."
+    with pytest.raises(EmptyInputError) as error:
+        Ingest(news).run(records([None]))
+    assert str(error.value) == (
+        "all 1 items have empty text; nothing to index.\n"
+        "  hint: check that text_column names the column that holds the text."
+    )
+    with pytest.raises(EmbedlabError) as error:
+        Ingest(store.create("other", "tfidf")).start()
+    assert str(error.value) == "model tfidf must be fitted before this ingest." and error.value.param == "model"
+
+
+def test_seconds_are_the_runs_time_in_milliseconds(store, wordllama, lines, monkeypatch):
+    import types
+
+    clock = iter([100.0, 100.25, 101.2344])  # __init__, start, complete
+
+    monkeypatch.setattr(ingest, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    summary = Ingest(store.create("news", wordllama)).run(records(lines[:2]))
+    assert summary.seconds == 0.984
+
+
+def test_a_fitted_corpus_model_is_saved_with_the_collection(store, lines):
+    from embedlab.store import Store
+
+    news = store.create("news", "tfidf")
+    Ingest(news).run(records(lines[:12], [f"n{i}" for i in range(12)]))
+    reopened = Store(store.path).collection("news")  # as another process opens it
+    np.testing.assert_allclose(reopened.encoder.encode(lines[:3]), news.encoder.encode(lines[:3]), atol=1e-6)
+    assert reopened.search(lines[4], k=1)[0].id == "n4"
+
+
+def test_the_recipe_records_when_and_with_which_version_the_collection_was_created(store, wordllama, lines):
+    from datetime import datetime, timedelta, timezone
+
+    import embedlab
+
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    Ingest(store.create("news", wordllama)).run(records(lines[:2]))
+    after = datetime.now(timezone.utc)
+    config = store.read_config("news")
+    created = datetime.fromisoformat(config["created"])
+    assert config["created"] == created.isoformat(timespec="seconds") and created.utcoffset() == timedelta(0)
+    assert before <= created <= after
+    assert config["embedlab_version"] == embedlab.__version__
+    assert config["recipe"] == {**wordllama.recipe, "normalize": True}
+
+
+def test_an_interrupt_during_or_right_after_a_commit(store, wordllama, lines, monkeypatch):
+    from embedlab.search.engine import SearchEngine
+    from embedlab.store.collection import Collection
+
+    news = store.create("news", wordllama)
+
+    def interrupted_after_the_first_commit(pad):  # the first commit creates the table
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ingest, "MALLOC_TRIM", interrupted_after_the_first_commit)
+    run = Ingest(news, batch_size=4)
+    with pytest.raises(KeyboardInterrupt):
+        run.run(records(lines[:8], [f"i{n}" for n in range(8)]), total=8)
+    assert run.kept == 4 == len(news)
+    monkeypatch.setattr(ingest, "MALLOC_TRIM", None)
+
+    def interrupted_before_the_commit(self):  # called just before the first upsert into an existing table
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(SearchEngine, "fresh_ann", interrupted_before_the_commit)
+    run = Ingest(news, batch_size=4)
+    with pytest.raises(KeyboardInterrupt) as error:
+        run.run(records(lines[:8], [f"i{n}" for n in range(8)]), total=8)
+    assert run.kept == 4 and len(news) == 4  # the unchanged first batch, not the interrupted one
+    assert error.value.kept.startswith("kept 4 of 8 items")
+    monkeypatch.undo()
+
+    # a batch that was creating the table when the interrupt came, but the table never appeared: not kept
+    run = Ingest(store.create("other", wordllama))
+    run.marker = -1
+    assert run._committed() is False
+    # and when the check itself fails, the batch is not counted either
+    run = Ingest(news)
+    run.marker = 0
+
+    def unreadable(self):
+        raise OSError("the table cannot be read")
+
+    monkeypatch.setattr(Collection, "table", property(unreadable))
+    assert run._committed() is False
+
+
+def test_metadata_errors_name_the_field_the_lines_and_the_fix(store, wordllama, lines):
+    news = store.create("news", wordllama)
+    with pytest.raises(EmbedlabError) as error:
+        Ingest(news).run(records(lines[:3], list("abc"), [{}, {"a.b": 1}, {}]))
+    assert str(error.value) == (
+        "metadata field 'a.b' (item at line 1 or after) cannot be a column name: LanceDB refuses empty names and "
+        "names with '.' or '`'.\n  hint: rename that field (column header or JSON key) in the input, e.g. 'a.b' to "
+        "'a_b'; nothing was stored."
+    )
+    with pytest.raises(EmbedlabError, match="metadata field 5 .*cannot be a column name"):
+        Ingest(news).run(records(lines[:1], ["a"], [{5: 1}]))
+    with pytest.raises(EmbedlabError) as error:
+        Ingest(news).run(records(lines[:1], ["a"], [{"id": 1}]))
+    assert str(error.value) == (
+        "metadata field 'id' clashes with embedlab's own columns (id, text, vector, _*).\n"
+        "  hint: rename that field in the input, or pick it as id_column or text_column."
+    )
+    assert error.value.param == "id_column"
+    with pytest.raises(EmbedlabError) as error:
+        Ingest(news).run(records(lines[:3], list("abc"), [{"year": 1}, {"year": 2}, {"year": "three"}]))
+    assert str(error.value).startswith("metadata field 'year' has a value that is not of one type (items 1-3): ")
+    assert str(error.value).endswith("\n  hint: make every value of a field the same type.")
+    assert not news.exists
+
+
+def test_a_field_that_is_empty_at_first_becomes_text_and_an_existing_collection_ignores_odd_names(
+    store, wordllama, lines
+):
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:2], ["a", "b"], [{"note": None}, {"note": None}]))
+    summary = Ingest(news).run(records(lines[2:4], ["c", "d"], [{"note": "kept", "a.b": 1}, {"note": None}]))
+    assert summary.ignored_fields == ["a.b"] and summary.added == 2
+    assert news.get("c").metadata == {"note": "kept"} and news.get("a").metadata == {"note": None}
+
+
+def test_the_index_holds_the_tables_vectors_after_interleaved_writers(store, wordllama, lines, monkeypatch):
+    from embedlab.search.engine import SearchEngine
+
+    monkeypatch.setenv("EMBEDLAB_ANN_THRESHOLD", "5")
+    builds = []
+    build = SearchEngine.build_ann
+    monkeypatch.setattr(SearchEngine, "build_ann", lambda self: builds.append(1) or build(self))
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:6], [f"n{i}" for i in range(6)]))
+    assert len(builds) == 1
+    # five commits one after the other: each extends the index, none rebuilds it
+    summary = Ingest(news, batch_size=2).run(records(lines[6:16], [f"n{i}" for i in range(6, 16)]))
+    assert summary.added == 10 and len(builds) == 1
+    expected = dict(zip([f"n{i}" for i in range(16)], wordllama.encode(lines[:16]), strict=True))
+    held = index_vectors(news)
+    assert sorted(held) == sorted(expected)
+    for key, vector in expected.items():
+        np.testing.assert_allclose(held[key], vector, atol=1e-5)
+
+    def other_writer(text):  # another process updates n0 (same row count, new vector)
+        Ingest(store.collection("news")).run(records([text], ["n0"]))
+
+    # between this run's commits, and after its last one: its own index is stale, so it is rebuilt
+    for between in (True, False):
+        text = lines[20] if between else lines[21]
+        run = Ingest(news, batch_size=2)
+        run.start()
+        run.write([Record("n1", lines[22 + between], 1)])
+        if between:
+            other_writer(text)
+        run.write([Record("n2", lines[24 + between], 2)])
+        if not between:
+            other_writer(text)
+        run.complete()
+        expected.update(n0=wordllama.encode([text])[0], n1=wordllama.encode([lines[22 + between]])[0])
+        expected["n2"] = wordllama.encode([lines[24 + between]])[0]
+        held = index_vectors(news)
+        for key, vector in expected.items():
+            np.testing.assert_allclose(held[key], vector, atol=1e-5)
+
+
+def test_reembed_refuses_a_complete_target_and_starts_over_for_another_model(store, wordllama, lines, capsys):
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:5], [f"n{i}" for i in range(5)]))
+    capsys.readouterr()
+    summary = ingest.reembed(store, "news", "copy", "wordllama", show_progress=True, dim=64)
+    err = capsys.readouterr().err
+    assert summary.added == 5 and "indexing copy: 100%" in err and "5/5" in err
+    with pytest.raises(EmbedlabError) as error:
+        ingest.reembed(store, "news", "copy", "wordllama")
+    assert str(error.value) == "collection 'copy' already exists.\n  hint: pick a new name, or drop it first."
+    assert error.value.param == "target"
+
+    real = Ingest._commit
+
+    def dies_on_the_second(self, *args):
+        if self.commits:
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Ingest, "_commit", dies_on_the_second)
+        with pytest.raises(KeyboardInterrupt):
+            ingest.reembed(store, "news", "other", "wordllama", batch_size=2, dim=64)
+    # run again with another model (128-d): the 64-d items kept are not reused, all five are embedded anew
+    summary = ingest.reembed(store, "news", "other", "wordllama", batch_size=2, dim=128)
+    assert (summary.added, summary.unchanged, summary.total) == (5, 0, 5)
+    expected = load("wordllama", dim=128).encode(lines[:5])
+    vectors = stored(store.collection("other"))
+    for i in range(5):
+        np.testing.assert_allclose(vectors[f"n{i}"], expected[i], atol=1e-6)
+    assert capsys.readouterr().err == ""  # no progress bar unless asked for
+
+
+def test_reembed_uses_minilm_unless_told(store, wordllama, lines, monkeypatch):
+    Ingest(store.create("news", wordllama)).run(records(lines[:2]))
+    asked = []
+
+    def create(name, model="minilm", **options):  # stands in for loading minilm, which this test does not need
+        asked.append((name, model, options))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "create", create)
+    with pytest.raises(KeyboardInterrupt):
+        ingest.reembed(store, "news", "copy")
+    assert asked == [("copy", "minilm", {})]
+
+
+def test_malloc_trim_is_found_where_find_library_finds_nothing(monkeypatch):
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("glibc only")
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)  # no ldconfig, no compiler: a slim image
+    trim = ingest._malloc_trim()
+    assert trim is not None and trim(0) in (0, 1)
+
+
+def test_an_interrupt_while_a_batch_is_being_committed_does_not_count_it(store, wordllama, lines, monkeypatch):
+    scratch = store.create("scratch", wordllama)
+    Ingest(scratch).run(records(lines[:1]))
+
+    def interrupted(self, on):  # Ctrl-C while LanceDB writes the second batch, before its commit lands
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(scratch.table), "merge_insert", interrupted)
+    news = store.create("news", wordllama)
+    run = Ingest(news, batch_size=4)
+    with pytest.raises(KeyboardInterrupt) as error:
+        run.run(records(lines[:8], [f"i{n}" for n in range(8)]), total=8)
+    assert run.kept == 4 == len(news) and news.table.version == 1  # only the first batch, which created the table
+    assert error.value.kept.startswith("kept 4 of 8 items")
+
+
+def test_each_ingest_compacts_the_table(store, wordllama, lines):
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:4], list("abcd")))
+    runs = 4
+    for n in range(runs):  # each run updates one item and adds one: without compaction, each leaves new fragments
+        Ingest(news).run(records([lines[10 + n], lines[20 + n]], ["a", f"new{n}"]))
+    assert len(news) == 4 + runs and news.get("a").text == lines[10 + runs - 1]
+    assert news.table.stats()["fragment_stats"]["num_fragments"] < runs
+    assert [h.id for h in news.search(lines[20 + runs - 1], k=1, mode="keyword")] == [f"new{runs - 1}"]
+
+
+def test_a_reembed_whose_unfinished_target_lost_its_table_starts_over(store, wordllama, lines):
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:5], [f"n{i}" for i in range(5)]))
+    real = Ingest._commit
+
+    def dies_on_the_second(self, *args):
+        if self.commits:
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Ingest, "_commit", dies_on_the_second)
+        with pytest.raises(KeyboardInterrupt):
+            ingest.reembed(store, "news", "copy", "wordllama", batch_size=2, dim=64)
+    # what a crash inside the next start-over leaves (remove_leftover drops the table before the sidecar)
+    store.db.drop_table("copy")
+    summary = ingest.reembed(store, "news", "copy", "wordllama", batch_size=2, dim=64)
+    assert (summary.added, summary.unchanged, summary.total) == (5, 0, 5) and store.problems() == {}
+
+
+def test_an_interrupted_reembed_whose_count_fails_still_says_what_to_do(store, wordllama, lines):
+    import shutil
+
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:5], [f"n{i}" for i in range(5)]))
+    real = Ingest._commit
+
+    def dies_with_the_table_gone(self, *args):  # e.g. the disk went away under the target's table
+        if self.commits:
+            shutil.rmtree(store.path / "copy.lance")
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Ingest, "_commit", dies_with_the_table_gone)
+        with pytest.raises(KeyboardInterrupt) as caught:
+            ingest.reembed(store, "news", "copy", "wordllama", batch_size=2, dim=64)
+    assert caught.value.kept == (
+        "kept some items in the unfinished collection 'copy' (it appears only when complete); "
+        "run the same command again to finish"
+    )
+
+
+def test_items_another_writer_stored_while_this_one_embedded_them_are_checked_again(
+    store, wordllama, lines, monkeypatch
+):
+    news = store.create("news", wordllama)
+    Ingest(news).run(records(lines[:2], ["a", "b"], [{"file_sha256": "h0"}] * 2))
+    ours = records(lines[2:5], ["c", "d", "e"], [{"file_sha256": "h1"}, {"file_sha256": "h2"}, {"file_sha256": "h3"}])
+    theirs = records(lines[2:4], ["c", "d"], [{"file_sha256": "h1"}, {"file_sha256": "h9"}])
+    encode, busy = wordllama.encode, []
+
+    def meanwhile(items, *args, **kwargs):  # while this run embeds (outside the lock), another writer commits
+        if not busy:
+            busy.append(1)
+            Ingest(store.create("news", wordllama)).run(theirs)
+        return encode(items, *args, **kwargs)
+
+    monkeypatch.setattr(wordllama, "encode", meanwhile)
+    summary = Ingest(news).run(ours)
+    # c: stored meanwhile exactly as ours, left alone; d: stored with another file hash, replaced by ours; e: new
+    assert (summary.unchanged, summary.updated, summary.added, summary.total) == (1, 1, 1, 5)
+    assert news.get("d").metadata == {"file_sha256": "h2"} and news.get("c").metadata == {"file_sha256": "h1"}
+    np.testing.assert_allclose(stored(news)["e"], encode([lines[4]])[0], atol=1e-6)
+
+
+def test_an_image_item_is_embedded_from_its_file_and_a_text_item_from_its_text(store, wordllama, lines, tmp_path):
+    # a stand-in for CLIP (texts and images in one space): wordllama that "sees" a file as the caption written in it
+    photo = tmp_path / "harbour.png"
+    photo.write_text(lines[9], encoding="utf-8")
+    seen: list = []
+
+    class Captions(type(wordllama)):
+        modality = "text+image"
+
+        def encode(self, items, *args, **kwargs):
+            seen.extend(items)
+            texts = [i.read_text(encoding="utf-8") if isinstance(i, type(photo)) else i for i in items]
+            return super().encode(texts, *args, **kwargs)
+
+    encoder = Captions.__new__(Captions)
+    encoder.__dict__.update(wordllama.__dict__)
+    news = store.create("photos", encoder)
+    Ingest(news).run(lambda: iter([Record("t", lines[0], 1), Record("p", "harbour.png", 2, {}, photo)]))
+    assert seen == [lines[0], photo]
+    expected = wordllama.encode([lines[0], lines[9]])
+    np.testing.assert_allclose(stored(news)["t"], expected[0], atol=1e-6)
+    np.testing.assert_allclose(stored(news)["p"], expected[1], atol=1e-6)  # the file's, not the label's vector
+    assert news.get("p").text == "harbour.png"
