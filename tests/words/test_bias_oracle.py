@@ -169,6 +169,24 @@ def test_sampled_weat_records_its_seed(hand_made, monkeypatch):
     assert one.partitions == 1 and one.p_value in (0.5, 1.0)  # one permutation is allowed: (hits + 1) / 2
 
 
+def test_the_seed_reaches_the_sampler_so_a_sampled_p_value_is_reproducible(hand_made, monkeypatch):
+    """A None seed would draw new splits on every call; repeating a small test twice can agree by chance, so the
+    seed handed to the sampler is recorded, and the p-value equals the sampler's own with that seed."""
+    monkeypatch.setattr(bias_module, "EXACT_LIMIT", 3)
+    real = bias_module.permutation_p_value
+    seen: list[tuple[np.ndarray, int, float, int, object]] = []
+
+    def spy(scores, size_x, observed, permutations, seed):
+        seen.append((scores.copy(), size_x, observed, permutations, seed))
+        return real(scores, size_x, observed, permutations, seed)
+
+    monkeypatch.setattr(bias_module, "permutation_p_value", spy)
+    result = weat(hand_made, "doctor,engineer,King", "nurse,dancer", "good,nice", "bad,awful", permutations=40, seed=7)
+    scores, size_x, observed, permutations, seed = seen[-1]
+    assert (size_x, permutations, seed) == (3, 40, 7)
+    assert result.p_value == real(scores, size_x, observed, permutations, 7)[0]
+
+
 def test_sampled_p_value_counts_batches_and_the_plus_one(monkeypatch):
     monkeypatch.setattr(bias_module, "EXACT_LIMIT", 1)
     monkeypatch.setattr(bias_module, "PERMUTATION_BATCH", 7)
