@@ -328,6 +328,18 @@ def test_keyword_search_sees_the_first_ingest_and_every_update(store, wordllama,
     assert [h.id for h in news.search("cricket", k=2, mode="keyword")] == ["c"]
 
 
+def interrupt_second_commit(patch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C (KeyboardInterrupt) at the second commit of every run: its first batch is stored, the rest not."""
+    real = Ingest._commit
+
+    def dies_on_the_second(self, *args):
+        if self.commits:
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    patch.setattr(Ingest, "_commit", dies_on_the_second)
+
+
 def test_an_interrupted_reembed_stays_invisible_and_resumes_with_the_items_it_kept(
     store, wordllama, lines, monkeypatch
 ):
@@ -638,15 +650,8 @@ def test_reembed_refuses_a_complete_target_and_starts_over_for_another_model(sto
     assert str(error.value) == "collection 'copy' already exists.\n  hint: pick a new name, or drop it first."
     assert error.value.param == "target"
 
-    real = Ingest._commit
-
-    def dies_on_the_second(self, *args):
-        if self.commits:
-            raise KeyboardInterrupt
-        return real(self, *args)
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Ingest, "_commit", dies_on_the_second)
+        interrupt_second_commit(patch)
         with pytest.raises(KeyboardInterrupt):
             ingest.reembed(store, "news", "other", "wordllama", batch_size=2, dim=64)
     # run again with another model (128-d): the 64-d items kept are not reused, all five are embedded anew
@@ -714,15 +719,8 @@ def test_each_ingest_compacts_the_table(store, wordllama, lines):
 def test_a_reembed_whose_unfinished_target_lost_its_table_starts_over(store, wordllama, lines):
     news = store.create("news", wordllama)
     Ingest(news).run(records(lines[:5], [f"n{i}" for i in range(5)]))
-    real = Ingest._commit
-
-    def dies_on_the_second(self, *args):
-        if self.commits:
-            raise KeyboardInterrupt
-        return real(self, *args)
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Ingest, "_commit", dies_on_the_second)
+        interrupt_second_commit(patch)
         with pytest.raises(KeyboardInterrupt):
             ingest.reembed(store, "news", "copy", "wordllama", batch_size=2, dim=64)
     # what a crash inside the next start-over leaves (remove_leftover drops the table before the sidecar)
