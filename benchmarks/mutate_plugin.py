@@ -138,14 +138,19 @@ def pytest_collection_modifyitems(config, items) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item):
+def _fixture_time():
+    """A hook wrapper's body: adds the CPU time of the wrapped set-up or tear-down to the fixtures' total."""
     global _fixtures
     start = time.process_time()
     try:
         return (yield)
     finally:
         _fixtures += time.process_time() - start
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    return (yield from _fixture_time())
 
 
 @pytest.hookimpl(wrapper=True)
@@ -159,12 +164,7 @@ def pytest_runtest_call(item):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    global _fixtures
-    start = time.process_time()
-    try:
-        return (yield)
-    finally:
-        _fixtures += time.process_time() - start
+    return (yield from _fixture_time())
 
 
 def pytest_unconfigure(config) -> None:

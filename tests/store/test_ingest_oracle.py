@@ -297,13 +297,19 @@ def test_a_changed_file_hash_re_embeds_an_item_whose_text_did_not_change(store, 
     assert news.get("a").metadata == {"file_sha256": "h2"}
 
 
-def test_a_run_that_extends_a_fresh_index_does_not_rebuild_it(store, wordllama, lee_records, monkeypatch):
+def count_index_builds(monkeypatch: pytest.MonkeyPatch, threshold: int) -> list[int]:
+    """Collections of more than `threshold` items get an HNSW index; each full build appends to the list returned."""
     from embedlab.search.engine import SearchEngine
 
-    monkeypatch.setenv("EMBEDLAB_ANN_THRESHOLD", "50")
-    builds = []
+    monkeypatch.setenv("EMBEDLAB_ANN_THRESHOLD", str(threshold))
+    builds: list[int] = []
     build = SearchEngine.build_ann
     monkeypatch.setattr(SearchEngine, "build_ann", lambda self: builds.append(1) or build(self))
+    return builds
+
+
+def test_a_run_that_extends_a_fresh_index_does_not_rebuild_it(store, wordllama, lee_records, monkeypatch):
+    builds = count_index_builds(monkeypatch, threshold=50)
     news = store.create("news", wordllama)
     news.add_records(lambda: iter(lee_records[:60]), 60)
     assert len(builds) == 1
@@ -598,12 +604,7 @@ def test_a_field_that_is_empty_at_first_becomes_text_and_an_existing_collection_
 
 
 def test_the_index_holds_the_tables_vectors_after_interleaved_writers(store, wordllama, lines, monkeypatch):
-    from embedlab.search.engine import SearchEngine
-
-    monkeypatch.setenv("EMBEDLAB_ANN_THRESHOLD", "5")
-    builds = []
-    build = SearchEngine.build_ann
-    monkeypatch.setattr(SearchEngine, "build_ann", lambda self: builds.append(1) or build(self))
+    builds = count_index_builds(monkeypatch, threshold=5)
     news = store.create("news", wordllama)
     Ingest(news).run(records(lines[:6], [f"n{i}" for i in range(6)]))
     assert len(builds) == 1
